@@ -1,0 +1,158 @@
+//! The nouns of Spokes: accounts, connector setups, installations, API keys, auth links.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixMillis;
+use crate::secret::Secret;
+
+/// One customer of the partner, identified by the partner's own id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub timezone: Option<String>,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+/// Partner-level settings of a connector (the HubSpot app's credentials and default scopes).
+#[derive(Debug, Clone)]
+pub struct ConnectorSetup {
+    pub connector: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// `Scopes` / `OptionalScopes` given at setup level.
+    pub properties: BTreeMap<String, String>,
+    pub updated_at: UnixMillis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstallationStatus {
+    Unauthenticated,
+    Authenticated,
+    NeedsReauth,
+}
+
+impl InstallationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::Authenticated => "authenticated",
+            Self::NeedsReauth => "needs_reauth",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "unauthenticated" => Some(Self::Unauthenticated),
+            "authenticated" => Some(Self::Authenticated),
+            "needs_reauth" => Some(Self::NeedsReauth),
+            _ => None,
+        }
+    }
+}
+
+/// What went wrong last, kept on the installation so the partner can show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastError {
+    pub code: String,
+    pub message: String,
+    pub at: UnixMillis,
+}
+
+/// What we learned about the connected HubSpot portal. Never holds a token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortalDetails {
+    pub portal_id: i64,
+    pub account_type: String,
+    pub ui_domain: Option<String>,
+    pub hub_domain: Option<String>,
+    /// The email of the HubSpot user who authorised.
+    pub user: Option<String>,
+    pub user_id: Option<i64>,
+    pub granted_scopes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// A connector installed into an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Installation {
+    pub id: String,
+    pub account_id: String,
+    pub connector: String,
+    pub name: String,
+    /// `Scopes` / `OptionalScopes` given on this installation.
+    pub properties: BTreeMap<String, String>,
+    pub status: InstallationStatus,
+    pub portal: Option<PortalDetails>,
+    pub last_error: Option<LastError>,
+    pub token_expires_at: Option<UnixMillis>,
+    pub created_at: UnixMillis,
+    pub updated_at: UnixMillis,
+}
+
+/// The OAuth tokens of an installation; stored sealed.
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    pub refresh_token: Secret,
+    pub expires_at: UnixMillis,
+    /// The app that minted the tokens: HubSpot only refreshes with the same client.
+    pub client_id: String,
+}
+
+/// A partner API key. Only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub key_hash: String,
+    /// Restricts the key to one account when set.
+    pub account_id: Option<String>,
+    pub created_at: UnixMillis,
+    pub revoked_at: Option<UnixMillis>,
+}
+
+/// A one-time link that starts the consent for one installation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthLink {
+    pub token_hash: String,
+    pub installation_id: String,
+    pub return_url: Option<String>,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
+}
+
+/// The `state` of one consent in flight, with its PKCE verifier.
+#[derive(Debug, Clone)]
+pub struct OAuthState {
+    pub state_hash: String,
+    pub installation_id: String,
+    pub code_verifier: Secret,
+    pub return_url: Option<String>,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
+}
+
+/// Why a one-time value (auth link or state) could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OneTimeProblem {
+    Unknown,
+    AlreadyUsed,
+    Expired,
+}
+
+/// An event for the partner's `events_url`, waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    pub id: String,
+    pub event_type: String,
+    /// The JSON body to POST.
+    pub payload: String,
+    pub attempts: i64,
+    pub next_attempt_at: UnixMillis,
+    pub created_at: UnixMillis,
+}

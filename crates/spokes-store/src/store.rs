@@ -1,0 +1,118 @@
+//! The one persistence interface. Every method is covered by the conformance suite
+//! (`tests/it`) on SQLite and on PostgreSQL.
+
+use async_trait::async_trait;
+use spokes_core::clock::UnixMillis;
+use spokes_core::{
+    Account, ApiKey, AuthLink, ConnectorSetup, Installation, InstallationStatus, LastError,
+    OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, TokenSet,
+};
+
+use crate::StoreError;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The auth-related part of an installation that the OAuth callback and the refresher change
+/// together, in one statement.
+#[derive(Debug, Clone)]
+pub struct AuthState {
+    pub status: InstallationStatus,
+    pub portal: Option<PortalDetails>,
+    pub last_error: Option<LastError>,
+    /// `None` forgets the tokens.
+    pub tokens: Option<TokenSet>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`, for logs and `config check`.
+    fn backend(&self) -> &'static str;
+
+    // --- API keys
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    async fn find_api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    /// False when no unrevoked key has that id.
+    async fn revoke_api_key(&self, id: &str, at: UnixMillis) -> StoreResult<bool>;
+
+    // --- accounts
+    /// `StoreError::Conflict` when the id is taken.
+    async fn create_account(&self, account: &Account) -> StoreResult<()>;
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>>;
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
+    /// Writes name, timezone and updated_at; false when the account does not exist.
+    async fn update_account(&self, account: &Account) -> StoreResult<bool>;
+    /// Deletes the account with its installations, auth links and states.
+    async fn delete_account(&self, id: &str) -> StoreResult<bool>;
+
+    // --- connector setup
+    async fn put_connector_setup(&self, setup: &ConnectorSetup) -> StoreResult<()>;
+    async fn get_connector_setup(&self, connector: &str) -> StoreResult<Option<ConnectorSetup>>;
+
+    // --- installations
+    async fn create_installation(&self, installation: &Installation) -> StoreResult<()>;
+    async fn get_installation(&self, id: &str) -> StoreResult<Option<Installation>>;
+    async fn list_installations(&self, account_id: &str) -> StoreResult<Vec<Installation>>;
+    async fn list_all_installations(&self) -> StoreResult<Vec<Installation>>;
+    /// Authenticated installations connected to this HubSpot portal.
+    async fn installations_for_portal(&self, portal_id: i64) -> StoreResult<Vec<Installation>>;
+    /// Sets status, portal details, last error and tokens (sealed) at once; also sets
+    /// `token_expires_at` from the tokens. False when the installation does not exist.
+    async fn save_auth_state(
+        &self,
+        id: &str,
+        state: &AuthState,
+        at: UnixMillis,
+    ) -> StoreResult<bool>;
+    async fn delete_installation(&self, id: &str) -> StoreResult<bool>;
+
+    // --- tokens and the refresh lease
+    async fn get_tokens(&self, installation_id: &str) -> StoreResult<Option<TokenSet>>;
+    /// Takes the refresh lease when it is free or expired (`lease_until < now`).
+    /// Returns true to exactly one of several racing callers, across processes.
+    async fn try_acquire_refresh_lease(
+        &self,
+        installation_id: &str,
+        owner: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> StoreResult<bool>;
+    /// Frees the lease if `owner` still holds it.
+    async fn release_refresh_lease(&self, installation_id: &str, owner: &str) -> StoreResult<()>;
+
+    // --- auth links and OAuth states (one-time values, stored by hash)
+    async fn create_auth_link(&self, link: &AuthLink) -> StoreResult<()>;
+    /// Marks the link used and returns it, or says why it cannot be used. Atomic: of two
+    /// racing callers only one gets the link.
+    async fn consume_auth_link(
+        &self,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Result<AuthLink, OneTimeProblem>>;
+    async fn create_oauth_state(&self, state: &OAuthState) -> StoreResult<()>;
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Result<OAuthState, OneTimeProblem>>;
+
+    // --- events outbox
+    async fn enqueue_event(&self, event: &OutboxEvent) -> StoreResult<()>;
+    /// Undelivered events with `next_attempt_at <= now`, oldest first; each claimed one gets
+    /// `next_attempt_at = lease_until` so another process does not send it at the same time.
+    async fn claim_due_events(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxEvent>>;
+    async fn mark_event_delivered(&self, id: &str, at: UnixMillis) -> StoreResult<()>;
+    /// Records a failed attempt; `next_attempt_at = None` gives up on the event.
+    async fn reschedule_event(
+        &self,
+        id: &str,
+        attempts: i64,
+        next_attempt_at: Option<UnixMillis>,
+        last_error: &str,
+    ) -> StoreResult<()>;
+}
