@@ -84,7 +84,10 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339(1_693_657_560_000), "2023-09-02T12:26:00.000Z");
+        assert_eq!(
+            format_rfc3339(1_693_657_560_000),
+            "2023-09-02T12:26:00.000Z"
+        );
         assert_eq!(format_rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
     }
 

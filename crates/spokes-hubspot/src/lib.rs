@@ -1,1 +1,12 @@
-//! placeholder
+//! The HubSpot connector: where HubSpot is, how to talk OAuth to it, which scopes exist,
+//! which methods Spokes offers, and the HTTP client that calls them.
+
+pub mod config;
+pub mod connector;
+pub mod http;
+pub mod methods;
+pub mod oauth;
+pub mod scopes;
+
+pub use config::{HubSpotConfig, OAuthApiVersion};
+pub use oauth::{OAuthClient, OAuthError, TokenInfo, TokenResponse};

@@ -1,1 +1,129 @@
-//! placeholder
+//! The Spokes HTTP server: the partner API (`/v1`), the browser routes of the consent
+//! (`/connect/{token}`, `/connector/callback`), the console, and `/healthz`.
+
+mod api;
+mod auth;
+mod browser;
+mod connect;
+mod console;
+mod error;
+mod json;
+mod pages;
+mod views;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use spokes_core::{Clock, Secret};
+use spokes_engine::{EventDeliverer, Events, EventsConfig, TokenManager};
+use spokes_hubspot::{HubSpotConfig, OAuthClient};
+use spokes_store::Store;
+use tokio::net::TcpListener;
+
+pub use auth::new_api_key;
+pub use error::ApiError;
+
+/// API bodies are small; anything larger is refused before it is read.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// What the server needs to know; built by the CLI from the layered configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The URL customers' browsers and HubSpot reach Spokes at; the redirect URL is
+    /// `{public_url}/connector/callback`.
+    pub public_url: String,
+    /// Origins a `return_url` may point to (no open redirects).
+    pub allowed_return_origins: Vec<String>,
+    /// The sandbox also allows any loopback origin.
+    pub allow_loopback_return_urls: bool,
+    /// Lets a person log in to the console with a password instead of an API key.
+    pub admin_password: Option<Secret>,
+    /// Refuse `DEVELOPER_TEST` and `SANDBOX` portals instead of accepting them with a warning.
+    pub refuse_test_accounts: bool,
+    /// Refuse a portal already connected in another account instead of warning.
+    pub refuse_shared_portals: bool,
+    pub refresh_margin: Duration,
+    /// The page shown when a consent fails, with `{{error}}` and `{{error_description}}`.
+    pub failure_page_template: String,
+    pub events: Option<EventsConfig>,
+    pub hubspot: HubSpotConfig,
+    /// Signs console sessions; derived from the master key by the caller.
+    pub console_secret: Secret,
+}
+
+impl ServerConfig {
+    pub fn callback_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.public_url.trim_end_matches('/'),
+            spokes_hubspot::connector::CALLBACK_PATH
+        )
+    }
+}
+
+pub const DEFAULT_FAILURE_PAGE: &str = include_str!("../templates/failure.html");
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<ServerConfig>,
+    pub tokens: Arc<TokenManager>,
+    pub events: Events,
+}
+
+impl AppState {
+    pub fn new(config: ServerConfig, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let events = Events::new(store.clone(), clock.clone(), config.events.as_ref());
+        let tokens = TokenManager::new(
+            store.clone(),
+            OAuthClient::new(config.hubspot.clone()),
+            clock.clone(),
+            events.clone(),
+            config.refresh_margin,
+        );
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            tokens: Arc::new(tokens),
+            events,
+        }
+    }
+
+    pub fn oauth(&self) -> &OAuthClient {
+        self.tokens.oauth()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(browser::routes())
+        .merge(console::routes())
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .fallback(|| async { ApiError::not_found("no such route; the partner API is under /v1") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes; also runs the event deliverer when events are configured.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let deliverer = EventDeliverer::new(&state.events, state.config.events.clone())
+        .map(|d| tokio::spawn(d.run()));
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    if let Some(task) = deliverer {
+        task.abort();
+    }
+    result
+}

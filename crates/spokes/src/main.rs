@@ -1,1 +1,411 @@
-fn main() {}
+//! `spokes`: the one binary. `serve [--sandbox]`, `migrate`, `config check`, `keys …`, `sim`.
+
+mod config;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use spokes_core::token::new_id;
+use spokes_core::{ApiKey, Clock, ConnectorSetup, Secret, SystemClock, format_rfc3339};
+use spokes_engine::EventsConfig;
+use spokes_hubspot::HubSpotConfig;
+use spokes_hubspot::connector::CONNECTOR_ID;
+use spokes_server::{AppState, DEFAULT_FAILURE_PAGE, ServerConfig};
+use spokes_store::{KeyRing, Store};
+
+use crate::config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(
+    name = "spokes",
+    version,
+    about = "Self-hosted embedded integrations for HubSpot"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options of every command that reads the configuration or the database.
+#[derive(Args, Clone, Default)]
+struct Common {
+    /// A spokes.toml file.
+    #[arg(long, env = "SPOKES_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the SQLite database and the master key file live [default: ./spokes-data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// `postgres://…` for PostgreSQL, or `sqlite:PATH`.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Apply pending database migrations.
+    Migrate(Common),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage partner API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Run the HubSpot simulator alone.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1:8089")]
+        listen: String,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<String>,
+    /// The URL browsers and HubSpot reach this server at [default: http://{listen}].
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Also start the HubSpot simulator and wire the connector to it.
+    #[arg(long)]
+    sandbox: bool,
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    sandbox_listen: String,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check the configuration and print it with secrets hidden.
+    Check(Common),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an API key; the key is printed alone on the last line.
+    Create {
+        #[command(flatten)]
+        common: Common,
+        /// Restrict the key to one account.
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, default_value = "api key")]
+        name: String,
+    },
+    /// List API keys (never the keys themselves).
+    List(Common),
+    /// Revoke an API key by id.
+    Revoke {
+        #[command(flatten)]
+        common: Common,
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(common) => {
+            let config = load_config(&common, Overrides::default())?;
+            std::fs::create_dir_all(&config.data_dir).ok();
+            let applied = spokes_store::migrate(&config.database_url()).await?;
+            if applied.is_empty() {
+                println!("the database is up to date");
+            } else {
+                println!("applied migrations: {applied:?}");
+            }
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check(common)) => {
+            let config = load_config(&common, Overrides::default())?;
+            print!("{}", config.redacted_toml());
+            println!("# the configuration is valid");
+            Ok(())
+        }
+        Command::Keys(command) => keys(command).await,
+        Command::Sim { listen } => {
+            init_logging("human");
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let sim = hubspot_sim::start(listener, hubspot_sim::SimConfig::default()).await?;
+            println!("HubSpot simulator at {}", sim.base_url);
+            println!("sandbox app client_id: {}", sim.sandbox_app.client_id);
+            println!(
+                "sandbox app client_secret: {}",
+                sim.sandbox_app.client_secret
+            );
+            tokio::signal::ctrl_c().await?;
+            Ok(())
+        }
+    }
+}
+
+fn overrides(common: &Common) -> Overrides {
+    Overrides {
+        data_dir: common.data_dir.clone(),
+        database_url: common.database_url.clone(),
+        ..Overrides::default()
+    }
+}
+
+fn load_config(common: &Common, extra: Overrides) -> anyhow::Result<Config> {
+    let mut o = overrides(common);
+    o.listen = extra.listen;
+    o.public_url = extra.public_url;
+    Config::load(common.config.as_deref(), std::env::vars(), &o).map_err(|errors| {
+        anyhow::anyhow!(
+            "the configuration has {} problem(s):\n  - {}",
+            errors.len(),
+            errors.join("\n  - ")
+        )
+    })
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The master key: `SPOKES_MASTER_KEY`, `SPOKES_MASTER_KEY_FILE`, else `{data_dir}/master.key`
+/// (generated on first start).
+fn master_key(data_dir: &Path) -> anyhow::Result<KeyRing> {
+    if let Ok(encoded) = std::env::var("SPOKES_MASTER_KEY") {
+        return Ok(KeyRing::from_encoded(&encoded)?);
+    }
+    if let Ok(path) = std::env::var("SPOKES_MASTER_KEY_FILE") {
+        let encoded = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read SPOKES_MASTER_KEY_FILE {path}"))?;
+        return Ok(KeyRing::from_encoded(encoded.trim())?);
+    }
+    let (keys, created) = KeyRing::load_or_create_file(&data_dir.join("master.key"))?;
+    if created {
+        tracing::info!(path = %data_dir.join("master.key").display(), "generated a new master key; back it up: without it the stored tokens cannot be opened");
+    }
+    Ok(keys)
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyRing)> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let keys = master_key(&config.data_dir)?;
+    let store = spokes_store::connect(&config.database_url(), keys.clone()).await?;
+    Ok((store, keys))
+}
+
+async fn create_key(
+    store: &dyn Store,
+    name: &str,
+    account: Option<String>,
+) -> anyhow::Result<String> {
+    let (key, hash) = spokes_server::new_api_key();
+    store
+        .create_api_key(&ApiKey {
+            id: new_id("key"),
+            name: name.to_string(),
+            key_hash: hash,
+            account_id: account,
+            created_at: SystemClock.now_ms(),
+            revoked_at: None,
+        })
+        .await?;
+    Ok(key)
+}
+
+async fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create {
+            common,
+            account,
+            name,
+        } => {
+            let config = load_config(&common, Overrides::default())?;
+            let (store, _) = open_store(&config).await?;
+            if let Some(id) = &account
+                && store.get_account(id).await?.is_none()
+            {
+                bail!("account `{id}` does not exist; create it first with POST /v1/accounts");
+            }
+            let key = create_key(store.as_ref(), &name, account.clone()).await?;
+            match &account {
+                Some(id) => println!(
+                    "created an API key restricted to account `{id}`; it is shown only once:"
+                ),
+                None => println!("created a partner API key; it is shown only once:"),
+            }
+            println!("{key}");
+        }
+        KeysCommand::List(common) => {
+            let config = load_config(&common, Overrides::default())?;
+            let (store, _) = open_store(&config).await?;
+            let keys = store.list_api_keys().await?;
+            if keys.is_empty() {
+                println!("no API keys; create one with `spokes keys create`");
+            }
+            for key in keys {
+                println!(
+                    "{}\t{}\taccount={}\tcreated={}\t{}",
+                    key.id,
+                    key.name,
+                    key.account_id.as_deref().unwrap_or("*"),
+                    format_rfc3339(key.created_at),
+                    key.revoked_at
+                        .map(|at| format!("revoked={}", format_rfc3339(at)))
+                        .unwrap_or_else(|| "active".into()),
+                );
+            }
+        }
+        KeysCommand::Revoke { common, id } => {
+            let config = load_config(&common, Overrides::default())?;
+            let (store, _) = open_store(&config).await?;
+            if !store.revoke_api_key(&id, SystemClock.now_ms()).await? {
+                bail!("no active API key with id `{id}`; `spokes keys list` shows them");
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = load_config(
+        &args.common,
+        Overrides {
+            listen: args.listen.clone(),
+            public_url: args.public_url.clone(),
+            ..Overrides::default()
+        },
+    )?;
+    init_logging(&config.server.log_format);
+    let (store, keys) = open_store(&config).await?;
+    let public_url = config.public_url();
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+
+    let mut hubspot = config.hubspot();
+    let mut sandbox = None;
+    if args.sandbox {
+        let sim_listener = tokio::net::TcpListener::bind(&args.sandbox_listen)
+            .await
+            .with_context(|| format!("cannot start the sandbox on {}", args.sandbox_listen))?;
+        let sim = hubspot_sim::start(
+            sim_listener,
+            hubspot_sim::SimConfig {
+                sandbox_redirect_urls: vec![format!("{public_url}/connector/callback")],
+                ..hubspot_sim::SimConfig::default()
+            },
+        )
+        .await?;
+        hubspot = HubSpotConfig::pointing_at(&sim.base_url);
+        store
+            .put_connector_setup(&ConnectorSetup {
+                connector: CONNECTOR_ID.into(),
+                client_id: sim.sandbox_app.client_id.clone(),
+                client_secret: Secret::new(sim.sandbox_app.client_secret.clone()),
+                properties: Default::default(),
+                updated_at: SystemClock.now_ms(),
+            })
+            .await?;
+        let key = create_key(store.as_ref(), "sandbox", None).await?;
+        sandbox = Some((sim, key));
+    }
+
+    let failure_page_template = if config.server.failure_page_template.is_empty() {
+        DEFAULT_FAILURE_PAGE.to_string()
+    } else {
+        std::fs::read_to_string(&config.server.failure_page_template)
+            .with_context(|| format!("cannot read {}", config.server.failure_page_template))?
+    };
+    let server_config = ServerConfig {
+        public_url: public_url.clone(),
+        allowed_return_origins: config.server.allowed_return_origins.clone(),
+        allow_loopback_return_urls: args.sandbox,
+        admin_password: (!config.server.admin_password.is_empty())
+            .then(|| Secret::new(config.server.admin_password.clone())),
+        refuse_test_accounts: config.server.refuse_test_accounts,
+        refuse_shared_portals: config.server.refuse_shared_portals,
+        refresh_margin: Duration::from_secs(config.tokens.refresh_margin_secs),
+        failure_page_template,
+        events: (!config.events.url.is_empty()).then(|| EventsConfig {
+            url: config.events.url.clone(),
+            secret: Secret::new(config.events.secret.clone()),
+        }),
+        hubspot,
+        console_secret: keys.derive_secret("console-sessions"),
+    };
+    let state = AppState::new(server_config, store, Arc::new(SystemClock));
+    tracing::info!(url = %public_url, backend = state.store.backend(), "spokes is listening");
+    if let Some((sim, key)) = &sandbox {
+        print_sandbox_guide(&public_url, &sim.base_url, key);
+    }
+    spokes_server::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+fn print_sandbox_guide(public_url: &str, sim_url: &str, key: &str) {
+    println!(
+        "\nSpokes is running at {public_url} with the HubSpot sandbox at {sim_url}.\n\
+         Partner API key (shown once): {key}\n\n\
+         Connect the sandbox portal `Acme Inc` in four calls:\n\n  \
+         export SPOKES_KEY={key}\n  \
+         curl -s -X POST {public_url}/v1/accounts -H \"Authorization: Bearer $SPOKES_KEY\" -H 'Content-Type: application/json' -d '{{\"id\":\"acme\",\"name\":\"Acme Inc\"}}'\n  \
+         curl -s -X POST {public_url}/v1/accounts/acme/connectors -H \"Authorization: Bearer $SPOKES_KEY\" -H 'Content-Type: application/json' -d '{{\"connector\":\"hubspot\"}}'\n  \
+         curl -s -X POST {public_url}/v1/accounts/acme/connectors/INSTALLATION_ID/auth-link -H \"Authorization: Bearer $SPOKES_KEY\"\n\n\
+         Open the returned url in a browser, choose `Acme Inc` (the account with Products attached) and allow.\n\
+         Then: curl -s -X POST {public_url}/v1/accounts/acme/connectors/INSTALLATION_ID/methods/account.get -H \"Authorization: Bearer $SPOKES_KEY\"\n\n\
+         Console: {public_url}/console (log in with the key above)\n"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,312 @@
+//! Fresh access tokens for installations.
+//!
+//! A token is refreshed when it is within `margin` of expiry. Refreshes are single-flight per
+//! installation: inside a process through an async mutex, across processes sharing a database
+//! through a lease row (taken with one conditional UPDATE, re-read after taking it, never held
+//! as a lock or transaction across the HTTP call).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use spokes_core::token::{new_id, random_below};
+use spokes_core::{Clock, Installation, InstallationStatus, LastError, Secret, TokenSet};
+use spokes_hubspot::connector::CONNECTOR_ID;
+use spokes_hubspot::oauth::AppCredentials;
+use spokes_hubspot::{OAuthClient, OAuthError};
+use spokes_store::{AuthState, Store, StoreError};
+
+use crate::events::{EventKind, Events};
+
+/// How long a refresh lease lasts; longer than the worst refresh with retries.
+const LEASE_MS: i64 = 60_000;
+/// How long a caller waits for another process's refresh before giving up.
+const WAIT_FOR_OTHER_PROCESS: Duration = Duration::from_secs(65);
+const REFRESH_ATTEMPTS: u32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(
+        "the installation is not connected to HubSpot; create an auth link and have the customer connect"
+    )]
+    NotConnected,
+    #[error("the customer must reconnect HubSpot: {0}")]
+    NeedsReauth(String),
+    #[error("the HubSpot connector is not set up; PUT /v1/connectors/hubspot/setup first")]
+    SetupMissing,
+    #[error("HubSpot is unavailable right now ({0}); try again shortly")]
+    Unavailable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct TokenManager {
+    store: Arc<dyn Store>,
+    oauth: OAuthClient,
+    clock: Arc<dyn Clock>,
+    events: Events,
+    margin_ms: i64,
+    /// Identifies this process as the holder of refresh leases.
+    owner: String,
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl TokenManager {
+    pub fn new(
+        store: Arc<dyn Store>,
+        oauth: OAuthClient,
+        clock: Arc<dyn Clock>,
+        events: Events,
+        margin: Duration,
+    ) -> Self {
+        Self {
+            store,
+            oauth,
+            clock,
+            events,
+            margin_ms: margin.as_millis() as i64,
+            owner: new_id("proc"),
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn oauth(&self) -> &OAuthClient {
+        &self.oauth
+    }
+
+    fn is_fresh(&self, tokens: &TokenSet) -> bool {
+        tokens.expires_at - self.margin_ms > self.clock.now_ms()
+    }
+
+    async fn fresh_stored(&self, id: &str) -> Result<Option<Secret>, TokenError> {
+        Ok(self
+            .store
+            .get_tokens(id)
+            .await?
+            .filter(|t| self.is_fresh(t))
+            .map(|t| t.access_token))
+    }
+
+    /// A valid access token for the installation, refreshing it first when near expiry.
+    pub async fn access_token(&self, installation: &Installation) -> Result<Secret, TokenError> {
+        check_status(installation)?;
+        let id = installation.id.as_str();
+        if let Some(token) = self.fresh_stored(id).await? {
+            return Ok(token);
+        }
+        let local = self.local_lock(id);
+        let _one_at_a_time = local.lock().await;
+        let started = tokio::time::Instant::now();
+        loop {
+            // Whoever held the lock before us may have refreshed already.
+            if let Some(token) = self.fresh_stored(id).await? {
+                return Ok(token);
+            }
+            let now = self.clock.now_ms();
+            if self
+                .store
+                .try_acquire_refresh_lease(id, &self.owner, now, now + LEASE_MS)
+                .await?
+            {
+                let result = self.refresh_holding_lease(id).await;
+                if let Err(err) = self.store.release_refresh_lease(id, &self.owner).await {
+                    tracing::warn!(installation.id = %id, error = %err, "could not release the refresh lease; it expires by itself");
+                }
+                return result;
+            }
+            // Another process is refreshing; its result lands in the database.
+            if started.elapsed() > WAIT_FOR_OTHER_PROCESS {
+                return Err(TokenError::Unavailable(
+                    "another Spokes process holds the token refresh for too long".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    fn local_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(id.to_string()).or_default().clone()
+    }
+
+    async fn refresh_holding_lease(&self, id: &str) -> Result<Secret, TokenError> {
+        // Re-read under the lease: another process may have refreshed just before we took it.
+        let installation = self
+            .store
+            .get_installation(id)
+            .await?
+            .ok_or(TokenError::NotConnected)?;
+        check_status(&installation)?;
+        let tokens = self
+            .store
+            .get_tokens(id)
+            .await?
+            .ok_or(TokenError::NotConnected)?;
+        if self.is_fresh(&tokens) {
+            return Ok(tokens.access_token);
+        }
+        let setup = self
+            .store
+            .get_connector_setup(CONNECTOR_ID)
+            .await?
+            .ok_or(TokenError::SetupMissing)?;
+        if setup.client_id != tokens.client_id {
+            let message = "the HubSpot app's client id changed since this portal was connected; \
+                           HubSpot only refreshes tokens for the app that issued them, so the customer must reconnect";
+            return Err(self
+                .needs_reauth(&installation, "app_changed", message)
+                .await?);
+        }
+        let app = AppCredentials {
+            client_id: setup.client_id,
+            client_secret: setup.client_secret,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self
+                .oauth
+                .refresh(&app, tokens.refresh_token.expose())
+                .await
+            {
+                Ok(response) => {
+                    let now = self.clock.now_ms();
+                    let access_token = Secret::new(response.access_token);
+                    let fresh = TokenSet {
+                        access_token: access_token.clone(),
+                        // Keep whatever HubSpot returns; fall back to the one we had.
+                        refresh_token: response
+                            .refresh_token
+                            .map(Secret::new)
+                            .unwrap_or(tokens.refresh_token),
+                        expires_at: now + response.expires_in * 1000,
+                        client_id: app.client_id,
+                    };
+                    let mut portal = installation.portal.clone();
+                    if let (Some(portal), Some(scopes)) = (portal.as_mut(), response.scopes) {
+                        portal.granted_scopes = scopes;
+                    }
+                    let state = AuthState {
+                        status: InstallationStatus::Authenticated,
+                        portal,
+                        last_error: None,
+                        tokens: Some(fresh),
+                    };
+                    self.store.save_auth_state(id, &state, now).await?;
+                    tracing::info!(installation.id = %id, "refreshed the HubSpot access token");
+                    return Ok(access_token);
+                }
+                Err(OAuthError::Rejected { status, message }) => {
+                    let message = format!(
+                        "HubSpot refused the refresh token ({status}: {message}); the customer must reconnect"
+                    );
+                    return Err(self
+                        .needs_reauth(&installation, "refresh_rejected", &message)
+                        .await?);
+                }
+                Err(err) if err.is_transient() && attempt < REFRESH_ATTEMPTS => {
+                    let base = 200u64 << attempt;
+                    tokio::time::sleep(Duration::from_millis(base + random_below(base))).await;
+                }
+                Err(err) => {
+                    let now = self.clock.now_ms();
+                    let state = AuthState {
+                        status: installation.status,
+                        portal: installation.portal.clone(),
+                        last_error: Some(LastError {
+                            code: "refresh_failed".into(),
+                            message: err.to_string(),
+                            at: now,
+                        }),
+                        tokens: Some(tokens),
+                    };
+                    self.store.save_auth_state(id, &state, now).await?;
+                    tracing::warn!(installation.id = %id, error = %err, "token refresh failed");
+                    return Err(TokenError::Unavailable(err.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Marks the installation `needs_reauth`, forgets its unusable tokens and tells the partner.
+    async fn needs_reauth(
+        &self,
+        installation: &Installation,
+        code: &str,
+        message: &str,
+    ) -> Result<TokenError, StoreError> {
+        let now = self.clock.now_ms();
+        let state = AuthState {
+            status: InstallationStatus::NeedsReauth,
+            portal: installation.portal.clone(),
+            last_error: Some(LastError {
+                code: code.into(),
+                message: message.into(),
+                at: now,
+            }),
+            tokens: None,
+        };
+        self.store
+            .save_auth_state(&installation.id, &state, now)
+            .await?;
+        tracing::warn!(installation.id = %installation.id, account.id = %installation.account_id, code, "installation needs the customer to reconnect");
+        self.events
+            .publish(
+                EventKind::NeedsReauth,
+                json!({
+                    "account_id": installation.account_id,
+                    "installation_id": installation.id,
+                    "status": "needs_reauth",
+                    "error": {"code": code, "message": message},
+                }),
+            )
+            .await;
+        Ok(TokenError::NeedsReauth(message.into()))
+    }
+
+    /// Revokes the refresh token at HubSpot (best effort when HubSpot is down: the tokens are
+    /// forgotten either way) and returns the installation to `unauthenticated`.
+    pub async fn disconnect(&self, installation: &Installation) -> Result<(), TokenError> {
+        if let Some(tokens) = self.store.get_tokens(&installation.id).await? {
+            match self.store.get_connector_setup(CONNECTOR_ID).await? {
+                Some(setup) if setup.client_id == tokens.client_id => {
+                    let app = AppCredentials {
+                        client_id: setup.client_id,
+                        client_secret: setup.client_secret,
+                    };
+                    if let Err(err) = self.oauth.revoke(&app, tokens.refresh_token.expose()).await {
+                        tracing::warn!(installation.id = %installation.id, error = %err, "could not revoke the refresh token at HubSpot");
+                    }
+                }
+                _ => {
+                    tracing::warn!(installation.id = %installation.id, "the app that issued the tokens is no longer set up; forgetting them without revoking")
+                }
+            }
+        }
+        let state = AuthState {
+            status: InstallationStatus::Unauthenticated,
+            portal: None,
+            last_error: None,
+            tokens: None,
+        };
+        self.store
+            .save_auth_state(&installation.id, &state, self.clock.now_ms())
+            .await?;
+        Ok(())
+    }
+}
+
+fn check_status(installation: &Installation) -> Result<(), TokenError> {
+    match installation.status {
+        InstallationStatus::Authenticated => Ok(()),
+        InstallationStatus::Unauthenticated => Err(TokenError::NotConnected),
+        InstallationStatus::NeedsReauth => Err(TokenError::NeedsReauth(
+            installation
+                .last_error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| "the connection to HubSpot was lost".into()),
+        )),
+    }
+}

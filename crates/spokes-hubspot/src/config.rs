@@ -1,0 +1,73 @@
+//! Where HubSpot lives and which API versions we speak; the sandbox points these at the simulator.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum OAuthApiVersion {
+    /// The legacy endpoints, unsupported by HubSpot from 2027-02-16.
+    #[serde(rename = "v1")]
+    V1,
+    #[serde(rename = "v3")]
+    V3,
+    #[default]
+    #[serde(rename = "2026-03")]
+    V2026_03,
+}
+
+impl OAuthApiVersion {
+    pub fn path_segment(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V3 => "v3",
+            Self::V2026_03 => "2026-03",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubSpotConfig {
+    /// Where the consent page is (`/oauth/authorize`).
+    pub app_url: String,
+    /// Where the API is.
+    pub api_url: String,
+    pub oauth_version: OAuthApiVersion,
+    /// Date version of the account-info API, e.g. `2026-03` (or `v3`).
+    pub account_info_version: String,
+    pub request_timeout_secs: u64,
+}
+
+impl Default for HubSpotConfig {
+    fn default() -> Self {
+        Self {
+            app_url: "https://app.hubspot.com".into(),
+            api_url: "https://api.hubapi.com".into(),
+            oauth_version: OAuthApiVersion::default(),
+            account_info_version: "2026-03".into(),
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl HubSpotConfig {
+    /// A config that talks to a simulator (or anything else) at `base_url` for both the
+    /// consent page and the API.
+    pub fn pointing_at(base_url: &str) -> Self {
+        let base = base_url.trim_end_matches('/').to_string();
+        Self {
+            app_url: base.clone(),
+            api_url: base,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn api(&self, path: &str) -> String {
+        format!("{}{}", self.api_url.trim_end_matches('/'), path)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+}

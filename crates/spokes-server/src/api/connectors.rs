@@ -1,0 +1,119 @@
+//! `/v1/connectors`: the connector catalogue and the partner's HubSpot app setup.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spokes_core::{ConnectorSetup, Secret};
+use spokes_hubspot::connector::{self, CONNECTOR_ID, CONNECTOR_NAME, PARAMETERS};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::json::ApiJson;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupBody {
+    client_id: String,
+    /// May be left out to keep the stored secret when the client id does not change.
+    client_secret: Option<String>,
+    #[serde(default)]
+    properties: BTreeMap<String, String>,
+}
+
+pub fn unknown_connector(id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "connector `{id}` does not exist; GET /v1/connectors lists the connectors"
+    ))
+}
+
+pub fn property_error(err: connector::PropertyError) -> ApiError {
+    let code = match err {
+        connector::PropertyError::UnknownProperty(_) => "unknown_property",
+        connector::PropertyError::UnknownScopes { .. } => "unknown_scope",
+    };
+    ApiError::bad_request(code, err.to_string())
+}
+
+async fn view(state: &AppState, warnings: Vec<String>) -> ApiResult<Value> {
+    let setup = state.store.get_connector_setup(CONNECTOR_ID).await?;
+    let parameters: Vec<Value> = PARAMETERS
+        .iter()
+        .map(|p| json!({"name": p.name, "description": p.description, "default": p.default}))
+        .collect();
+    let mut body = json!({
+        "id": CONNECTOR_ID,
+        "name": CONNECTOR_NAME,
+        "auth_type": "oauth2",
+        "parameters": parameters,
+        "configured": setup.is_some(),
+        "client_id": setup.as_ref().map(|s| s.client_id.clone()),
+        "properties": setup.as_ref().map(|s| s.properties.clone()).unwrap_or_default(),
+        "redirect_url": state.config.callback_url(),
+    });
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
+    }
+    Ok(body)
+}
+
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({"data": [view(&state, Vec::new()).await?]})))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if id != CONNECTOR_ID {
+        return Err(unknown_connector(&id));
+    }
+    Ok(Json(view(&state, Vec::new()).await?))
+}
+
+pub async fn put_setup(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetupBody>,
+) -> ApiResult<Json<Value>> {
+    caller.require_partner()?;
+    if id != CONNECTOR_ID {
+        return Err(unknown_connector(&id));
+    }
+    let client_id = body.client_id.trim().to_string();
+    if client_id.is_empty() || client_id.len() > 256 {
+        return Err(ApiError::bad_request(
+            "invalid_client_id",
+            "`client_id` must be the Client ID from the Auth tab of your HubSpot app",
+        ));
+    }
+    let warnings = connector::validate_properties(&body.properties).map_err(property_error)?;
+    let existing = state.store.get_connector_setup(CONNECTOR_ID).await?;
+    let client_secret = match (body.client_secret, existing) {
+        (Some(secret), _) if !secret.trim().is_empty() && secret.len() <= 512 => {
+            Secret::new(secret.trim())
+        }
+        (None, Some(existing)) if existing.client_id == client_id => existing.client_secret,
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_client_secret",
+                "`client_secret` must be the Client Secret from the Auth tab of your HubSpot app",
+            ));
+        }
+    };
+    let setup = ConnectorSetup {
+        connector: CONNECTOR_ID.into(),
+        client_id,
+        client_secret,
+        properties: body.properties,
+        updated_at: state.clock.now_ms(),
+    };
+    state.store.put_connector_setup(&setup).await?;
+    tracing::info!(connector = CONNECTOR_ID, "connector setup saved");
+    Ok(Json(view(&state, warnings).await?))
+}

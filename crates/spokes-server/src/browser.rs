@@ -1,0 +1,223 @@
+//! The routes a customer's browser follows: `/connect/{token}` (from the auth link to HubSpot's
+//! consent page) and `/connector/callback` (back from HubSpot; the seed guide's path).
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use spokes_core::token::{pkce_s256, random_token, sha256_hex};
+use spokes_core::{OAuthState, OneTimeProblem, Secret};
+use spokes_hubspot::connector::{CALLBACK_PATH, CONNECTOR_ID};
+use spokes_hubspot::oauth::AuthorizeParams;
+
+use crate::pages::{self, Outcome};
+use crate::{AppState, connect, views};
+
+/// A consent must come back within this long.
+pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/connect/{token}", get(start_consent))
+        .route(CALLBACK_PATH, get(callback))
+}
+
+fn internal_error_page() -> Response {
+    pages::problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Spokes could not continue because of an internal error. Please try again in a moment.",
+    )
+}
+
+async fn start_consent(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match begin(&state, &token).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "could not start a consent");
+            internal_error_page()
+        }
+    }
+}
+
+async fn begin(state: &AppState, token: &str) -> Result<Response, spokes_store::StoreError> {
+    let now = state.clock.now_ms();
+    let link = if token.len() > 128 {
+        Err(OneTimeProblem::Unknown)
+    } else {
+        state
+            .store
+            .consume_auth_link(&sha256_hex(token.as_bytes()), now)
+            .await?
+    };
+    let link = match link {
+        Ok(link) => link,
+        Err(problem) => return Ok(link_problem_page(problem)),
+    };
+    let installation = state.store.get_installation(&link.installation_id).await?;
+    let setup = state.store.get_connector_setup(CONNECTOR_ID).await?;
+    let (Some(installation), Some(setup)) = (installation, setup) else {
+        return Ok(pages::problem(
+            StatusCode::CONFLICT,
+            "This connection cannot be started",
+            "The connection or the HubSpot app setup was removed. Ask for a new link.",
+        ));
+    };
+    let scopes = views::scopes_for(&installation, Some(&setup));
+    let oauth_state = random_token(32);
+    let verifier = random_token(48);
+    state
+        .store
+        .create_oauth_state(&OAuthState {
+            state_hash: sha256_hex(oauth_state.as_bytes()),
+            installation_id: installation.id.clone(),
+            code_verifier: Secret::new(verifier.clone()),
+            return_url: link.return_url,
+            created_at: now,
+            expires_at: now + STATE_TTL_MS,
+        })
+        .await?;
+    let url = state.oauth().authorize_url(&AuthorizeParams {
+        client_id: &setup.client_id,
+        redirect_uri: &state.config.callback_url(),
+        scopes: &scopes.scopes,
+        optional_scopes: &scopes.optional_scopes,
+        state: &oauth_state,
+        code_challenge: &pkce_s256(&verifier),
+    });
+    tracing::info!(installation.id = %installation.id, account.id = %installation.account_id, "consent started");
+    Ok(redirect(&url))
+}
+
+fn link_problem_page(problem: OneTimeProblem) -> Response {
+    let (status, title, message) = match problem {
+        OneTimeProblem::Unknown => (
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            "Check that you copied the whole link, or ask for a new one.",
+        ),
+        OneTimeProblem::AlreadyUsed => (
+            StatusCode::GONE,
+            "This link was already used",
+            "Each connection link works once. Ask for a new link to connect HubSpot again.",
+        ),
+        OneTimeProblem::Expired => (
+            StatusCode::GONE,
+            "This link has expired",
+            "Connection links are valid for 5 minutes. Ask for a new link to connect HubSpot.",
+        ),
+    };
+    pages::problem(status, title, message)
+}
+
+fn redirect(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            let mut response = StatusCode::FOUND.into_response();
+            response.headers_mut().insert(header::LOCATION, value);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response.headers_mut().insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            response
+        }
+        Err(_) => internal_error_page(),
+    }
+}
+
+/// What HubSpot sends back. Unknown parameters are ignored.
+#[derive(Deserialize, Default)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+impl CallbackParams {
+    fn is_reasonable(&self) -> bool {
+        let within = |v: &Option<String>, max: usize| v.as_ref().is_none_or(|s| s.len() <= max);
+        within(&self.code, 2048)
+            && within(&self.state, 256)
+            && within(&self.error, 256)
+            && within(&self.error_description, 2048)
+    }
+}
+
+async fn callback(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let params: CallbackParams = match serde_urlencoded::from_str(query.as_deref().unwrap_or("")) {
+        Ok(params) => params,
+        Err(_) => return bad_callback("The answer from HubSpot could not be read."),
+    };
+    if !params.is_reasonable() {
+        return bad_callback("The answer from HubSpot has values that are far too long.");
+    }
+    let Some(raw_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
+        return bad_callback(
+            "The answer from HubSpot has no `state`, so Spokes cannot tell which connection it belongs to.",
+        );
+    };
+    // Only the hash of the state is stored and compared, so timing reveals nothing about it.
+    let consumed = match state
+        .store
+        .consume_oauth_state(&sha256_hex(raw_state.as_bytes()), state.clock.now_ms())
+        .await
+    {
+        Ok(consumed) => consumed,
+        Err(err) => {
+            tracing::error!(error = %err, "could not read the consent state");
+            return internal_error_page();
+        }
+    };
+    let oauth_state = match consumed {
+        Ok(s) => s,
+        Err(OneTimeProblem::Unknown) => {
+            return bad_callback(
+                "This sign-in was not started by Spokes, or its address was changed. Start again from your application.",
+            );
+        }
+        Err(OneTimeProblem::AlreadyUsed) => {
+            return bad_callback(
+                "This sign-in was already completed. Start again from your application to connect HubSpot again.",
+            );
+        }
+        Err(OneTimeProblem::Expired) => {
+            return bad_callback(
+                "This sign-in took longer than 10 minutes and has expired. Start again from your application.",
+            );
+        }
+    };
+    let result = connect::complete(&state, &oauth_state, &params).await;
+    let failure = result.err();
+    let outcome = Outcome {
+        installation_id: &oauth_state.installation_id,
+        error: failure.as_ref().map(|f| (f.code, f.description.as_str())),
+    };
+    match &oauth_state.return_url {
+        Some(return_url) => match url::Url::parse(return_url) {
+            Ok(mut url) => {
+                url.query_pairs_mut().extend_pairs(outcome.query_pairs());
+                redirect(url.as_str())
+            }
+            Err(_) => internal_error_page(),
+        },
+        None => pages::finish(
+            &outcome,
+            &state.config.failure_page_template,
+            &state.config.allowed_return_origins,
+        ),
+    }
+}
+
+fn bad_callback(message: &str) -> Response {
+    pages::problem(
+        StatusCode::BAD_REQUEST,
+        "HubSpot was not connected",
+        message,
+    )
+}

@@ -1,0 +1,424 @@
+//! End-to-end tests: a real spokes-server and a real hubspot-sim on 127.0.0.1:0, over HTTP.
+//! The database is SQLite by default, PostgreSQL when SPOKES_TEST_DATABASE_URL is set.
+
+mod api;
+mod consent;
+mod events;
+mod secrets;
+mod tokens;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use hubspot_sim::{SimConfig, SimServer};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use spokes_core::{ApiKey, ManualClock};
+use spokes_engine::EventsConfig;
+use spokes_server::{AppState, DEFAULT_FAILURE_PAGE, ServerConfig};
+use spokes_store::Store;
+use spokes_store::testing::{TempDir, test_database_url, test_key_ring};
+use tokio::net::TcpListener;
+
+/// Everything the server logged during the tests, to prove no secret reaches a log.
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> Arc<Mutex<Vec<u8>>> {
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_writer(move || LogBuffer(writer.clone()))
+            .with_ansi(false)
+            .init();
+        buffer
+    })
+    .clone()
+}
+
+pub fn logged_text() -> String {
+    String::from_utf8_lossy(&capture_logs().lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub refuse_test_accounts: bool,
+    pub events: Option<EventsConfig>,
+    pub allowed_return_origins: Vec<String>,
+}
+
+pub struct TestEnv {
+    pub sim: SimServer,
+    pub base: String,
+    pub key: String,
+    pub store: Arc<dyn Store>,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    pub database_url: String,
+    keys: spokes_store::KeyRing,
+    config: ServerConfig,
+    _dir: TempDir,
+}
+
+pub async fn bind() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    (listener, url)
+}
+
+impl TestEnv {
+    pub async fn start() -> Self {
+        Self::with(Options::default()).await
+    }
+
+    pub async fn with(options: Options) -> Self {
+        capture_logs();
+        let dir = TempDir::new("spokes-e2e");
+        let database_url = test_database_url(dir.path()).await;
+        let keys = test_key_ring();
+        let store = spokes_store::connect(&database_url, keys.clone())
+            .await
+            .expect("store");
+        let (listener, base) = bind().await;
+        let (sim_listener, _) = bind().await;
+        let sim = hubspot_sim::start(
+            sim_listener,
+            SimConfig {
+                sandbox_redirect_urls: vec![format!("{base}/connector/callback")],
+                ..SimConfig::default()
+            },
+        )
+        .await
+        .expect("sim");
+        let config = ServerConfig {
+            public_url: base.clone(),
+            allowed_return_origins: options.allowed_return_origins,
+            allow_loopback_return_urls: true,
+            admin_password: None,
+            refuse_test_accounts: options.refuse_test_accounts,
+            refuse_shared_portals: false,
+            refresh_margin: Duration::from_secs(300),
+            failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
+            events: options.events,
+            hubspot: spokes_hubspot::HubSpotConfig::pointing_at(&sim.base_url),
+            console_secret: spokes_core::Secret::new("test-console-secret"),
+        };
+        let clock = ManualClock::starting_now();
+        let env = Self {
+            sim,
+            base,
+            key: String::new(),
+            store,
+            clock,
+            // No redirects followed: the tests play the browser step by step.
+            http: spokes_hubspot::http::build_client(Duration::from_secs(30)),
+            database_url,
+            keys,
+            config,
+            _dir: dir,
+        };
+        env.spawn_server(listener, env.store.clone());
+        let key = env.create_key(None).await;
+        Self { key, ..env }
+    }
+
+    fn spawn_server(&self, listener: TcpListener, store: Arc<dyn Store>) {
+        let state = AppState::new(self.config.clone(), store, Arc::new(self.clock.clone()));
+        tokio::spawn(spokes_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+    }
+
+    /// Another server process on the same database and clock; returns its base URL.
+    pub async fn second_instance(&self) -> String {
+        let store = spokes_store::connect(&self.database_url, self.keys.clone())
+            .await
+            .expect("second store");
+        let (listener, base) = bind().await;
+        self.spawn_server(listener, store);
+        base
+    }
+
+    pub async fn create_key(&self, account: Option<&str>) -> String {
+        let (key, hash) = spokes_server::new_api_key();
+        self.store
+            .create_api_key(&ApiKey {
+                id: spokes_core::token::new_id("key"),
+                name: "test".into(),
+                key_hash: hash,
+                account_id: account.map(str::to_string),
+                created_at: 0,
+                revoked_at: None,
+            })
+            .await
+            .expect("key");
+        key
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request_as(&self.key, method, path)
+    }
+
+    pub fn request_as(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key)
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
+        read(
+            self.request(method, path)
+                .json(&body)
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        read(self.request(Method::GET, path).send().await.expect("send")).await
+    }
+
+    pub async fn sim_json(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.sim.base_url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let (status, value) = read(request.send().await.expect("sim")).await;
+        assert!(status.is_success(), "sim {path}: {status} {value}");
+        value
+    }
+
+    pub async fn token_requests(&self, grant: &str) -> u64 {
+        self.sim_json(Method::GET, "/_sim/counters", None).await["token_requests"][grant]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    pub async fn portal_id(&self, name: &str) -> i64 {
+        let portals = self.sim_json(Method::GET, "/_sim/portals", None).await;
+        portals
+            .as_array()
+            .expect("portals")
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["id"].as_i64())
+            .unwrap_or_else(|| panic!("no portal {name}"))
+    }
+
+    /// Sets the connector up with the simulator's sandbox app.
+    pub async fn setup_connector(&self, properties: Value) {
+        let (status, body) = self
+            .send_json(
+                Method::PUT,
+                "/v1/connectors/hubspot/setup",
+                json!({
+                    "client_id": self.sim.sandbox_app.client_id,
+                    "client_secret": self.sim.sandbox_app.client_secret,
+                    "properties": properties,
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Creates the account (if needed) and a HubSpot installation; returns the installation id.
+    pub async fn new_installation(&self, account: &str, properties: Value) -> String {
+        let (status, _) = self
+            .send_json(
+                Method::POST,
+                "/v1/accounts",
+                json!({"id": account, "name": account}),
+            )
+            .await;
+        assert!(status == StatusCode::CREATED || status == StatusCode::CONFLICT);
+        let (status, body) = self
+            .send_json(
+                Method::POST,
+                &format!("/v1/accounts/{account}/connectors"),
+                json!({"connector": "hubspot", "properties": properties}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn auth_link(&self, account: &str, installation: &str, body: Value) -> String {
+        let (status, link) = self
+            .send_json(
+                Method::POST,
+                &format!("/v1/accounts/{account}/connectors/{installation}/auth-link"),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{link}");
+        link["url"].as_str().expect("url").to_string()
+    }
+
+    /// Follows an auth link to HubSpot's consent page; returns the authorize URL.
+    pub async fn open_link(&self, link: &str) -> String {
+        let response = self.http.get(link).send().await.expect("connect");
+        assert_eq!(
+            response.status(),
+            StatusCode::FOUND,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        location(&response)
+    }
+
+    /// What the customer's browser does on the consent page: choose a portal and decide.
+    /// Returns the redirect target HubSpot sends the browser to.
+    pub async fn consent(&self, authorize_url: &str, portal_id: i64, decision: &str) -> String {
+        let page = self
+            .http
+            .get(authorize_url)
+            .send()
+            .await
+            .expect("authorize");
+        assert_eq!(page.status(), StatusCode::OK, "consent page");
+        let url = url::Url::parse(authorize_url).expect("url");
+        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        form.push(("portal_id".into(), portal_id.to_string()));
+        form.push(("decision".into(), decision.into()));
+        let response = self
+            .http
+            .post(format!("{}/oauth/authorize", self.sim.base_url))
+            .form(&form)
+            .send()
+            .await
+            .expect("decide");
+        assert_eq!(
+            response.status(),
+            StatusCode::FOUND,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        location(&response)
+    }
+
+    /// The whole browser flow for one installation; returns the callback's response.
+    pub async fn connect(
+        &self,
+        account: &str,
+        installation: &str,
+        portal: &str,
+        decision: &str,
+    ) -> Response {
+        let link = self.auth_link(account, installation, json!({})).await;
+        let authorize = self.open_link(&link).await;
+        let callback = self
+            .consent(&authorize, self.portal_id(portal).await, decision)
+            .await;
+        assert!(
+            callback.starts_with(&format!("{}/connector/callback?", self.base)),
+            "{callback}"
+        );
+        self.http.get(&callback).send().await.expect("callback")
+    }
+
+    pub async fn installation(&self, account: &str, installation: &str) -> Value {
+        let (status, body) = self
+            .get_json(&format!("/v1/accounts/{account}/connectors/{installation}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// A connected `Acme Inc` installation in account `acme`.
+    pub async fn connected(&self) -> String {
+        self.setup_connector(json!({})).await;
+        let id = self.new_installation("acme", json!({})).await;
+        let response = self.connect("acme", &id, "Acme Inc", "allow").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            self.installation("acme", &id).await["status"],
+            "authenticated"
+        );
+        id
+    }
+
+    pub async fn call(&self, base: &str, installation: &str, method: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!(
+                "{base}/v1/accounts/acme/connectors/{installation}/methods/{method}"
+            ))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("call");
+        read(response).await
+    }
+}
+
+impl TestEnv {
+    /// `n` concurrent `account.get` calls spread over the given servers.
+    pub async fn call_concurrently(
+        &self,
+        bases: &[String],
+        installation: &str,
+        n: usize,
+    ) -> Vec<(StatusCode, Value)> {
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let request = self
+                .http
+                .post(format!(
+                    "{}/v1/accounts/acme/connectors/{installation}/methods/account.get",
+                    bases[i % bases.len()]
+                ))
+                .bearer_auth(&self.key);
+            calls.spawn(async move { read(request.send().await.expect("call")).await });
+        }
+        calls.join_all().await
+    }
+}
+
+pub async fn read(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location header")
+        .to_string()
+}
+
+pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .expect("url")
+        .query_pairs()
+        .into_owned()
+        .collect()
+}

@@ -1,0 +1,93 @@
+-- Spokes schema, version 1 (SQLite). Keep in step with migrations/postgres/0001_initial.sql.
+-- Times are Unix milliseconds; secrets are sealed BLOBs (see src/seal.rs); structured fields
+-- are JSON text.
+
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE api_keys (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    key_hash   TEXT NOT NULL UNIQUE,
+    account_id TEXT,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+) STRICT;
+
+CREATE TABLE accounts (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    timezone   TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE connector_setups (
+    connector            TEXT PRIMARY KEY,
+    client_id            TEXT NOT NULL,
+    client_secret_sealed BLOB NOT NULL,
+    properties           TEXT NOT NULL,
+    updated_at           INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE installations (
+    id                   TEXT PRIMARY KEY,
+    account_id           TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    connector            TEXT NOT NULL,
+    name                 TEXT NOT NULL,
+    properties           TEXT NOT NULL,
+    status               TEXT NOT NULL,
+    portal               TEXT,
+    portal_id            INTEGER,
+    last_error           TEXT,
+    access_token_sealed  BLOB,
+    refresh_token_sealed BLOB,
+    token_client_id      TEXT,
+    token_expires_at     INTEGER,
+    refresh_lease_owner  TEXT,
+    refresh_lease_until  INTEGER,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX installations_account_id ON installations (account_id);
+CREATE INDEX installations_portal_id ON installations (portal_id);
+
+CREATE TABLE auth_links (
+    token_hash      TEXT PRIMARY KEY,
+    installation_id TEXT NOT NULL REFERENCES installations (id) ON DELETE CASCADE,
+    return_url      TEXT,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    used_at         INTEGER
+) STRICT;
+
+CREATE INDEX auth_links_installation_id ON auth_links (installation_id);
+
+CREATE TABLE oauth_states (
+    state_hash           TEXT PRIMARY KEY,
+    installation_id      TEXT NOT NULL REFERENCES installations (id) ON DELETE CASCADE,
+    code_verifier_sealed BLOB NOT NULL,
+    return_url           TEXT,
+    created_at           INTEGER NOT NULL,
+    expires_at           INTEGER NOT NULL,
+    used_at              INTEGER
+) STRICT;
+
+CREATE INDEX oauth_states_installation_id ON oauth_states (installation_id);
+
+-- next_attempt_at NULL: delivered or given up.
+CREATE TABLE outbox_events (
+    id              TEXT PRIMARY KEY,
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_attempt_at INTEGER,
+    created_at      INTEGER NOT NULL,
+    delivered_at    INTEGER,
+    last_error      TEXT
+) STRICT;
+
+CREATE INDEX outbox_events_due ON outbox_events (next_attempt_at) WHERE next_attempt_at IS NOT NULL;

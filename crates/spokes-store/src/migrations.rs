@@ -1,0 +1,58 @@
+//! The migrations, embedded: plain SQL files per backend with the same version numbers.
+//!
+//! The runner lives with each backend (`sql.rs`): it takes a database-wide lock (SQLite
+//! `BEGIN IMMEDIATE`, PostgreSQL `pg_advisory_xact_lock`), creates `schema_migrations` when
+//! missing, and applies, in one transaction, every version not recorded there.
+
+/// One schema change.
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Creates the bookkeeping table; the same SQL works on both backends.
+pub(crate) const CREATE_SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
+     (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sql: include_str!("../migrations/sqlite/0001_initial.sql"),
+}];
+
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sql: include_str!("../migrations/postgres/0001_initial.sql"),
+}];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut names: Vec<String> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn names(list: &[Migration]) -> Vec<String> {
+        list.iter()
+            .map(|m| format!("{:04}_{}.sql", m.version, m.name))
+            .collect()
+    }
+
+    #[test]
+    fn every_file_is_embedded_in_order_on_both_backends() {
+        assert_eq!(names(SQLITE), files("migrations/sqlite"));
+        assert_eq!(names(POSTGRES), files("migrations/postgres"));
+        assert_eq!(names(SQLITE), names(POSTGRES));
+        assert!(SQLITE.windows(2).all(|w| w[0].version < w[1].version));
+    }
+}
