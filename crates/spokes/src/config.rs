@@ -33,7 +33,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSection {
     pub listen: String,
-    /// Empty: `http://{listen}`.
+    /// Empty: `http://{the address the server is bound to}`.
     pub public_url: String,
     pub allowed_return_origins: Vec<String>,
     /// Empty: console login with API keys only.
@@ -260,9 +260,10 @@ impl Config {
         }
     }
 
-    pub fn public_url(&self) -> String {
+    /// `server.public_url`, else `http://{the address the server is bound to}`.
+    pub fn public_url(&self, bound: std::net::SocketAddr) -> String {
         if self.server.public_url.is_empty() {
-            format!("http://{}", self.server.listen)
+            format!("http://{bound}")
         } else {
             self.server.public_url.trim_end_matches('/').to_string()
         }
@@ -451,7 +452,8 @@ mod tests {
     fn defaults_start_on_a_fresh_machine() {
         let config =
             Config::load(None, env(&[]), &Overrides::default()).expect("defaults are valid");
-        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+        let bound = "127.0.0.1:8080".parse().expect("addr");
+        assert_eq!(config.public_url(bound), "http://127.0.0.1:8080");
         assert!(config.database_url().starts_with("sqlite:"));
         assert!(config.database_url().contains("spokes-data"));
     }

@@ -317,10 +317,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )?;
     init_logging(&config.server.log_format);
     let (store, keys) = open_store(&config).await?;
-    let public_url = config.public_url();
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    // Derived from the bound address, so `--listen 127.0.0.1:0` gets a usable URL too.
+    let public_url = config.public_url(listener.local_addr()?);
 
     let mut hubspot = config.hubspot();
     let mut sandbox = None;
@@ -375,8 +376,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = AppState::new(server_config, store, Arc::new(SystemClock));
     tracing::info!(url = %public_url, backend = state.store.backend(), "spokes is listening");
-    if let Some((sim, key)) = &sandbox {
-        print_sandbox_guide(&public_url, &sim.base_url, key);
+    match &sandbox {
+        Some((sim, key)) => say(&sandbox_guide(&public_url, &sim.base_url, key)),
+        None => say(&format!(
+            "Spokes is running at {public_url} (console: {public_url}/console)"
+        )),
     }
     spokes_server::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
@@ -385,8 +389,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_sandbox_guide(public_url: &str, sim_url: &str, key: &str) {
-    println!(
+/// Prints to stdout; a closed stdout (e.g. `spokes serve | head`) must not stop the server.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+fn sandbox_guide(public_url: &str, sim_url: &str, key: &str) -> String {
+    format!(
         "\nSpokes is running at {public_url} with the HubSpot sandbox at {sim_url}.\n\
          Partner API key (shown once): {key}\n\n\
          Connect the sandbox portal `Acme Inc` in four calls:\n\n  \
@@ -397,7 +407,7 @@ fn print_sandbox_guide(public_url: &str, sim_url: &str, key: &str) {
          Open the returned url in a browser, choose `Acme Inc` (the account with Products attached) and allow.\n\
          Then: curl -s -X POST {public_url}/v1/accounts/acme/connectors/INSTALLATION_ID/methods/account.get -H \"Authorization: Bearer $SPOKES_KEY\"\n\n\
          Console: {public_url}/console (log in with the key above)\n"
-    );
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod api;
 mod consent;
+mod console;
 mod events;
 mod secrets;
 mod tokens;
@@ -57,8 +58,62 @@ pub fn logged_text() -> String {
     String::from_utf8_lossy(&capture_logs().lock().unwrap_or_else(|p| p.into_inner())).into_owned()
 }
 
+/// Stands between Spokes and the simulator's API; when `down`, answers 503 like a HubSpot
+/// outage and counts the requests it refused.
+pub struct Outage {
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+    pub refused: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn start_outage_switch(target: String) -> (String, Outage) {
+    use std::sync::atomic::Ordering;
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let http = spokes_hubspot::http::build_client(Duration::from_secs(30));
+    let (is_down, count) = (down.clone(), refused.clone());
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let (http, target, is_down, count) =
+            (http.clone(), target.clone(), is_down.clone(), count.clone());
+        async move {
+            if is_down.load(Ordering::SeqCst) {
+                count.fetch_add(1, Ordering::SeqCst);
+                return (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    r#"{"status":"error","message":"Service unavailable"}"#.to_string(),
+                );
+            }
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let path = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let mut forward = http
+                .request(parts.method.clone(), format!("{target}{path}"))
+                .body(body);
+            for name in ["authorization", "content-type"] {
+                if let Some(value) = parts.headers.get(name) {
+                    forward = forward.header(name, value.as_bytes());
+                }
+            }
+            let answer = forward.send().await.expect("simulator");
+            let status =
+                axum::http::StatusCode::from_u16(answer.status().as_u16()).expect("status");
+            (status, answer.text().await.unwrap_or_default())
+        }
+    });
+    let (listener, url) = bind().await;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, Outage { down, refused })
+}
+
 #[derive(Default)]
 pub struct Options {
+    /// Route Spokes' API calls to HubSpot through an [`Outage`] switch.
+    pub outage_switch: bool,
     pub refuse_test_accounts: bool,
     pub events: Option<EventsConfig>,
     pub allowed_return_origins: Vec<String>,
@@ -72,6 +127,7 @@ pub struct TestEnv {
     pub clock: ManualClock,
     pub http: reqwest::Client,
     pub database_url: String,
+    pub outage: Option<Outage>,
     keys: spokes_store::KeyRing,
     config: ServerConfig,
     _dir: TempDir,
@@ -107,6 +163,13 @@ impl TestEnv {
         )
         .await
         .expect("sim");
+        let mut hubspot = spokes_hubspot::HubSpotConfig::pointing_at(&sim.base_url);
+        let mut outage = None;
+        if options.outage_switch {
+            let (url, switch) = start_outage_switch(sim.base_url.clone()).await;
+            hubspot.api_url = url;
+            outage = Some(switch);
+        }
         let config = ServerConfig {
             public_url: base.clone(),
             allowed_return_origins: options.allowed_return_origins,
@@ -117,7 +180,7 @@ impl TestEnv {
             refresh_margin: Duration::from_secs(300),
             failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
             events: options.events,
-            hubspot: spokes_hubspot::HubSpotConfig::pointing_at(&sim.base_url),
+            hubspot,
             console_secret: spokes_core::Secret::new("test-console-secret"),
         };
         let clock = ManualClock::starting_now();
@@ -130,6 +193,7 @@ impl TestEnv {
             // No redirects followed: the tests play the browser step by step.
             http: spokes_hubspot::http::build_client(Duration::from_secs(30)),
             database_url,
+            outage,
             keys,
             config,
             _dir: dir,

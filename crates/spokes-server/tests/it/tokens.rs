@@ -4,7 +4,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::TestEnv;
+use std::sync::atomic::Ordering;
+
+use crate::{Options, TestEnv};
 
 #[tokio::test]
 async fn refreshes_when_the_token_nears_expiry() {
@@ -34,7 +36,9 @@ async fn fifty_concurrent_calls_on_an_expired_token_cause_one_refresh() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     env.clock.advance_secs(31 * 60);
-    let results = env.call_concurrently(std::slice::from_ref(&env.base), &id, 50).await;
+    let results = env
+        .call_concurrently(std::slice::from_ref(&env.base), &id, 50)
+        .await;
     for (status, body) in &results {
         assert_eq!(*status, StatusCode::OK, "{body}");
     }
@@ -163,4 +167,43 @@ async fn deleting_an_installation_revokes_it_too() {
         .get_json(&format!("/v1/accounts/acme/connectors/{id}"))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn hubspot_down_during_refresh_is_retried_then_reported_without_losing_the_connection() {
+    let env = TestEnv::with(Options {
+        outage_switch: true,
+        ..Options::default()
+    })
+    .await;
+    let id = env.connected().await;
+    env.clock.advance_secs(31 * 60);
+    let outage = env.outage.as_ref().expect("switch");
+    outage.down.store(true, Ordering::SeqCst);
+    let (status, body) = env.call(&env.base, &id, "account.get").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "hubspot_unavailable");
+    let installation = env.installation("acme", &id).await;
+    assert_eq!(
+        installation["status"], "authenticated",
+        "a transient failure is not a lost connection"
+    );
+    assert_eq!(installation["last_error"]["code"], "refresh_failed");
+    assert!(
+        env.store.get_tokens(&id).await.expect("read").is_some(),
+        "the tokens are kept for the next try"
+    );
+    assert_eq!(
+        outage.refused.load(Ordering::SeqCst),
+        3,
+        "three attempts, with backoff between them"
+    );
+
+    outage.down.store(false, Ordering::SeqCst);
+    let (status, body) = env.call(&env.base, &id, "account.get").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        env.installation("acme", &id).await["last_error"],
+        serde_json::Value::Null
+    );
 }
