@@ -41,27 +41,31 @@ fn spokes(data_dir: &Path, database_url: &str, args: &[&str]) -> Command {
 fn serve(data_dir: &Path, database_url: &str, extra: &[&str], ready: &str) -> Server {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let mut child = spokes(data_dir, database_url, &args)
+    let child = spokes(data_dir, database_url, &args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn spokes");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = Vec::new();
+    // Owned by `Server` from here on, so the process is killed and waited for on every path.
+    let mut server = Server {
+        child,
+        lines: Vec::new(),
+    };
+    let stdout = server.child.stdout.take().expect("stdout");
     let mut reader = BufReader::new(stdout).lines();
     while let Some(line) = reader.next() {
         let line = line.expect("line");
         let done = line.contains(ready);
-        lines.push(line);
+        server.lines.push(line);
         if done {
             // Keep reading, so the server never writes into a closed pipe.
             std::thread::spawn(move || reader.for_each(drop));
-            return Server { child, lines };
+            return server;
         }
     }
     panic!(
         "spokes serve stopped before it was ready:\n{}",
-        lines.join("\n")
+        server.lines.join("\n")
     );
 }
 
