@@ -27,6 +27,15 @@ fn fail(code: &'static str, description: impl Into<String>) -> Failure {
     }
 }
 
+/// Logs what failed inside Spokes and tells the person only that it did.
+fn internal(err: &dyn std::fmt::Display, what: &str) -> Failure {
+    tracing::error!(error = %err, "{what}");
+    fail(
+        "internal",
+        "Spokes could not finish because of an internal error. Please try again.",
+    )
+}
+
 /// Runs the callback's work and records its outcome on the installation, with an event.
 pub async fn complete(
     state: &AppState,
@@ -46,10 +55,9 @@ pub async fn complete(
             ));
         }
         Err(err) => {
-            tracing::error!(error = %err, "could not load the installation of a consent");
-            return Err(fail(
-                "internal",
-                "Spokes could not finish because of an internal error. Please try again.",
+            return Err(internal(
+                &err,
+                "could not load the installation of a consent",
             ));
         }
     };
@@ -107,11 +115,7 @@ async fn authorize(
             ));
         }
         Err(err) => {
-            tracing::error!(error = %err, "could not load the connector setup");
-            return Err(fail(
-                "internal",
-                "Spokes could not finish because of an internal error. Please try again.",
-            ));
+            return Err(internal(&err, "could not load the connector setup"));
         }
     };
     let app = AppCredentials {
@@ -265,11 +269,7 @@ async fn save_connected(
         .save_auth_state(&installation.id, &auth, state.clock.now_ms())
         .await
     {
-        tracing::error!(error = %err, "could not save a connected installation");
-        return Err(fail(
-            "internal",
-            "Spokes could not save the connection. Please try again.",
-        ));
+        return Err(internal(&err, "could not save a connected installation"));
     }
     tracing::info!(installation.id = %installation.id, account.id = %installation.account_id, portal.id = portal_id, "HubSpot portal connected");
     state

@@ -154,19 +154,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(session) = session(&state, &headers) else {
         return login_page(None);
     };
-    match dashboard(&state, &session, None).await {
-        Ok(page) => page,
-        Err(err) => {
-            tracing::error!(error = %err, "console could not load");
-            html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                layout(
-                    "Error",
-                    "<p>The console could not load; see the server log.</p>",
-                ),
-            )
-        }
-    }
+    dashboard(&state, &session, None).await
 }
 
 async fn save_setup(
@@ -188,19 +176,7 @@ async fn save_setup(
         Ok(()) => "Saved.".to_string(),
         Err(message) => message,
     };
-    match dashboard(&state, &session, Some(&notice)).await {
-        Ok(page) => page,
-        Err(err) => {
-            tracing::error!(error = %err, "console could not load");
-            html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                layout(
-                    "Error",
-                    "<p>The console could not load; see the server log.</p>",
-                ),
-            )
-        }
-    }
+    dashboard(&state, &session, Some(&notice)).await
 }
 
 async fn setup_from_form(state: &AppState, form: &HashMap<String, String>) -> Result<(), String> {
@@ -246,7 +222,23 @@ async fn setup_from_form(state: &AppState, form: &HashMap<String, String>) -> Re
         .map_err(|e| e.to_string())
 }
 
-async fn dashboard(
+async fn dashboard(state: &AppState, session: &str, notice: Option<&str>) -> Response {
+    match dashboard_page(state, session, notice).await {
+        Ok(page) => page,
+        Err(err) => {
+            tracing::error!(error = %err, "console could not load");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                layout(
+                    "Error",
+                    "<p>The console could not load; see the server log.</p>",
+                ),
+            )
+        }
+    }
+}
+
+async fn dashboard_page(
     state: &AppState,
     session: &str,
     notice: Option<&str>,

@@ -81,16 +81,14 @@ async fn return_url_receives_the_outcome() {
     let env = TestEnv::start().await;
     env.setup_connector(json!({})).await;
     let id = env.new_installation("acme", json!({})).await;
-    let link = env
-        .auth_link(
+    let callback = env
+        .consent_via_link(
             "acme",
             &id,
             json!({"return_url": "http://localhost:3000/done?x=1"}),
+            "Acme Inc",
+            "allow",
         )
-        .await;
-    let authorize = env.open_link(&link).await;
-    let callback = env
-        .consent(&authorize, env.portal_id("Acme Inc").await, "allow")
         .await;
     let response = env.http.get(&callback).send().await.expect("callback");
     assert_eq!(response.status(), StatusCode::FOUND);
@@ -138,16 +136,14 @@ async fn consent_denied_fails_and_keeps_the_installation_unauthenticated() {
     let env = TestEnv::start().await;
     env.setup_connector(json!({})).await;
     let id = env.new_installation("acme", json!({})).await;
-    let link = env
-        .auth_link(
+    let callback = env
+        .consent_via_link(
             "acme",
             &id,
             json!({"return_url": "http://127.0.0.1:9/back"}),
+            "Acme Inc",
+            "deny",
         )
-        .await;
-    let authorize = env.open_link(&link).await;
-    let callback = env
-        .consent(&authorize, env.portal_id("Acme Inc").await, "deny")
         .await;
     assert!(callback.contains("error=access_denied"));
     let response = env.http.get(&callback).send().await.expect("callback");
@@ -258,10 +254,8 @@ async fn forged_replayed_and_expired_state_are_refused() {
             .contains("not started by Spokes")
     );
 
-    let link = env.auth_link("acme", &id, json!({})).await;
-    let authorize = env.open_link(&link).await;
     let callback = env
-        .consent(&authorize, env.portal_id("Acme Inc").await, "allow")
+        .consent_via_link("acme", &id, json!({}), "Acme Inc", "allow")
         .await;
     assert_eq!(
         env.http
@@ -288,10 +282,8 @@ async fn forged_replayed_and_expired_state_are_refused() {
     );
 
     let other = env.new_installation("acme", json!({})).await;
-    let link = env.auth_link("acme", &other, json!({})).await;
-    let authorize = env.open_link(&link).await;
     let callback = env
-        .consent(&authorize, env.portal_id("Acme Inc").await, "allow")
+        .consent_via_link("acme", &other, json!({}), "Acme Inc", "allow")
         .await;
     env.clock.advance_secs(11 * 60);
     let late = env.http.get(&callback).send().await.expect("late");

@@ -91,18 +91,7 @@ async fn authenticated_and_needs_reauth_events_are_signed_and_delivered() {
     assert_eq!(event["data"]["installation_id"], id);
     assert_eq!(event["data"]["account_id"], "acme");
 
-    let tokens = env
-        .store
-        .get_tokens(&id)
-        .await
-        .expect("read")
-        .expect("tokens");
-    env.sim_json(
-        reqwest::Method::POST,
-        "/_sim/tokens/revoke",
-        Some(json!({"token": tokens.refresh_token.expose()})),
-    )
-    .await;
+    env.revoke_at_hubspot(&id).await;
     env.clock.advance_secs(31 * 60);
     env.call(&env.base, &id, "account.get").await;
     let (_, event, _) = next(&mut rx).await;

@@ -343,14 +343,7 @@ impl TestEnv {
 
     /// Follows an auth link to HubSpot's consent page; returns the authorize URL.
     pub async fn open_link(&self, link: &str) -> String {
-        let response = self.http.get(link).send().await.expect("connect");
-        assert_eq!(
-            response.status(),
-            StatusCode::FOUND,
-            "{}",
-            response.text().await.unwrap_or_default()
-        );
-        location(&response)
+        redirect_target(self.http.get(link).send().await.expect("connect")).await
     }
 
     /// What the customer's browser does on the consent page: choose a portal and decide.
@@ -374,13 +367,41 @@ impl TestEnv {
             .send()
             .await
             .expect("decide");
-        assert_eq!(
-            response.status(),
-            StatusCode::FOUND,
-            "{}",
-            response.text().await.unwrap_or_default()
-        );
-        location(&response)
+        redirect_target(response).await
+    }
+
+    /// Auth link → consent page → decision; returns where HubSpot sends the browser back to.
+    pub async fn consent_via_link(
+        &self,
+        account: &str,
+        installation: &str,
+        link_body: Value,
+        portal: &str,
+        decision: &str,
+    ) -> String {
+        let link = self.auth_link(account, installation, link_body).await;
+        let authorize = self.open_link(&link).await;
+        self.consent(&authorize, self.portal_id(portal).await, decision)
+            .await
+    }
+
+    pub async fn tokens(&self, installation: &str) -> spokes_core::TokenSet {
+        self.store
+            .get_tokens(installation)
+            .await
+            .expect("read tokens")
+            .expect("the installation has tokens")
+    }
+
+    /// Revokes the installation's refresh token at HubSpot behind Spokes' back.
+    pub async fn revoke_at_hubspot(&self, installation: &str) {
+        let tokens = self.tokens(installation).await;
+        self.sim_json(
+            Method::POST,
+            "/_sim/tokens/revoke",
+            Some(json!({"token": tokens.refresh_token.expose()})),
+        )
+        .await;
     }
 
     /// The whole browser flow for one installation; returns the callback's response.
@@ -391,10 +412,8 @@ impl TestEnv {
         portal: &str,
         decision: &str,
     ) -> Response {
-        let link = self.auth_link(account, installation, json!({})).await;
-        let authorize = self.open_link(&link).await;
         let callback = self
-            .consent(&authorize, self.portal_id(portal).await, decision)
+            .consent_via_link(account, installation, json!({}), portal, decision)
             .await;
         assert!(
             callback.starts_with(&format!("{}/connector/callback?", self.base)),
@@ -468,6 +487,18 @@ pub async fn read(response: Response) -> (StatusCode, Value) {
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// Asserts a 302 and returns its target.
+pub async fn redirect_target(response: Response) -> String {
+    let status = response.status();
+    if status != StatusCode::FOUND {
+        panic!(
+            "expected a redirect, got {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    location(&response)
 }
 
 pub fn location(response: &Response) -> String {

@@ -13,12 +13,7 @@ async fn no_token_or_secret_in_plaintext_anywhere() {
     env.clock.advance_secs(31 * 60);
     let (status, _) = env.call(&env.base, &id, "account.get").await;
     assert_eq!(status, StatusCode::OK);
-    let tokens = env
-        .store
-        .get_tokens(&id)
-        .await
-        .expect("read")
-        .expect("tokens");
+    let tokens = env.tokens(&id).await;
     let secrets = [
         tokens.access_token.expose().to_string(),
         tokens.refresh_token.expose().to_string(),

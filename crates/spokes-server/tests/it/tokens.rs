@@ -64,18 +64,7 @@ async fn two_server_instances_on_one_database_refresh_once() {
 async fn a_rejected_refresh_token_needs_reauth_without_a_retry_storm() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
-    let tokens = env
-        .store
-        .get_tokens(&id)
-        .await
-        .expect("read")
-        .expect("tokens");
-    env.sim_json(
-        Method::POST,
-        "/_sim/tokens/revoke",
-        Some(json!({"token": tokens.refresh_token.expose()})),
-    )
-    .await;
+    env.revoke_at_hubspot(&id).await;
     env.clock.advance_secs(31 * 60);
     let (status, body) = env.call(&env.base, &id, "account.get").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
@@ -113,12 +102,7 @@ async fn a_rejected_refresh_token_needs_reauth_without_a_retry_storm() {
 async fn deauthenticate_revokes_at_hubspot_and_forgets_the_tokens() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
-    let tokens = env
-        .store
-        .get_tokens(&id)
-        .await
-        .expect("read")
-        .expect("tokens");
+    let tokens = env.tokens(&id).await;
     let (status, body) = env
         .send_json(
             Method::POST,
