@@ -107,6 +107,13 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(|| async { ApiError::not_found("no such route; the partner API is under /v1") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that HTTP method; see the route table in the README",
+            )
+        })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
 }

@@ -424,6 +424,15 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let (_, connector) = env.get_json("/v1/connectors/hubspot").await;
     assert_eq!(connector["configured"], false);
 
+    let (status, body) = read(
+        env.request(Method::PUT, "/v1/accounts")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["error"]["code"], "method_not_allowed");
     let (status, body) = env.get_json("/v2/nothing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
