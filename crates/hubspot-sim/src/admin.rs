@@ -45,13 +45,14 @@ async fn list_portals() -> Json<&'static [portals::Portal]> {
 }
 
 async fn list_apps(State(sim): State<Sim>) -> Response {
-    Json(sim.apps()).into_response()
+    let apps: Vec<_> = sim.apps().iter().map(crate::webhooks::app_json).collect();
+    Json(apps).into_response()
 }
 
 async fn create_app(State(sim): State<Sim>, body: Bytes) -> Result<Response, ApiError> {
     let new: NewApp = json_body(&body)?;
     let app = sim.create_app(new)?;
-    Ok((StatusCode::CREATED, Json(app)).into_response())
+    Ok((StatusCode::CREATED, Json(crate::webhooks::app_json(&app))).into_response())
 }
 
 async fn counters(State(sim): State<Sim>) -> Response {
@@ -77,11 +78,17 @@ struct IssueTokens {
     client_id: Option<String>,
     portal_id: i64,
     scopes: Vec<String>,
+    /// Treat the access token as a private-app token (daily limit, daily headers).
+    #[serde(default)]
+    private_app: bool,
 }
 
 async fn issue_tokens(State(sim): State<Sim>, body: Bytes) -> Result<Response, ApiError> {
     let req: IssueTokens = json_body(&body)?;
     let tokens = sim.issue_tokens(req.client_id.as_deref(), req.portal_id, &req.scopes)?;
+    if req.private_app {
+        sim.with(|s| s.limits.mark_private(&tokens.access_token));
+    }
     Ok((StatusCode::CREATED, Json(tokens)).into_response())
 }
 

@@ -66,14 +66,15 @@ impl Caller {
 }
 
 /// The bearer token of `Authorization: Bearer <token>`, if any.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Authenticates an API call by its bearer access token. Counts the call.
+/// Authenticates an API call by its bearer access token. Counts the call in the counters
+/// (the rate-limit windows are counted by the `limits` middleware).
 ///
 /// * no bearer token → 401 INVALID_AUTHENTICATION "Authentication credentials not found…"
 /// * unknown or revoked token → 401 INVALID_AUTHENTICATION
@@ -89,7 +90,8 @@ pub fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, ApiError> 
         return Err(ApiError::expired_token((now - record.expires_at_ms) / 1000));
     }
     let portal = portals::find(record.portal_id).ok_or_else(ApiError::invalid_token)?;
-    let rate_limit = sim.with(|s| s.note_api_call(record.app_id, record.portal_id));
+    // The `limits` middleware has already counted (and admitted) this call.
+    let rate_limit = sim.with(|s| s.rate_limit_info(record.app_id, record.portal_id));
     Ok(Caller {
         token: record,
         portal,

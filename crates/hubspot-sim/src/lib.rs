@@ -18,13 +18,17 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod catalogue;
+pub mod crm;
 pub mod errors;
+pub mod faults;
 pub mod ids;
+pub mod limits;
 pub mod middleware;
 pub mod oauth;
 pub mod pages;
 pub mod portals;
 pub mod state;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 
@@ -44,9 +48,22 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
     let router = Router::new()
         .merge(oauth::routes())
         .merge(account::routes())
+        .merge(crm::routes())
         .merge(admin::routes())
+        .merge(webhooks::routes())
+        .merge(limits::routes())
+        .merge(faults::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
+        // Innermost first: rate limits, then injected faults, then headers and the log.
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            limits::enforce,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            faults::inject,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             middleware::hubspot_headers,

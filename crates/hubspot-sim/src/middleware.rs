@@ -39,7 +39,17 @@ pub async fn hubspot_headers(State(sim): State<Sim>, request: Request, next: Nex
             .insert("x-hubspot-correlation-id", value);
     }
     if !path.starts_with("/_sim") {
-        sim.log_request(&method, loggable_path(&path), response.status().as_u16());
+        // An injected connection reset never sends its status: logged as 0.
+        let status = if response
+            .extensions()
+            .get::<crate::faults::InjectedReset>()
+            .is_some()
+        {
+            0
+        } else {
+            response.status().as_u16()
+        };
+        sim.log_request(&method, loggable_path(&path), status);
     }
     response
 }

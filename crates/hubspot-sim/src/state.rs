@@ -23,10 +23,10 @@ pub const SANDBOX_APP_NAME: &str = "Spokes Sandbox";
 pub const AUTH_CODE_LIFETIME_SECS: i64 = 600;
 /// Entries kept in the request log.
 const REQUEST_LOG_CAPACITY: usize = 1000;
-/// Requests allowed per app and portal in a 10-second window (reported in headers only).
-pub const RATE_LIMIT_MAX: u32 = 110;
+/// Default requests per app and portal in a 10-second window (`rate_limit_per_10s`).
+pub const RATE_LIMIT_MAX: u32 = crate::limits::DEFAULT_PER_10S;
 /// The rolling window of [`RATE_LIMIT_MAX`].
-pub const RATE_LIMIT_INTERVAL_MS: i64 = 10_000;
+pub const RATE_LIMIT_INTERVAL_MS: i64 = crate::limits::TEN_SECONDLY_MS;
 
 /// Milliseconds since the Unix epoch, from the real clock.
 pub fn now_ms() -> i64 {
@@ -46,6 +46,63 @@ pub struct SimConfig {
     /// When true, a refresh returns a new refresh token and revokes the old one.
     /// Default false: a refresh returns the same refresh token.
     pub rotate_refresh_tokens: bool,
+    /// When true (the default), the products and line-items APIs answer 403 on portals
+    /// whose user has no paid Sales Hub seat (the seed guide's rule; see the README).
+    #[serde(default = "default_true")]
+    pub require_sales_hub_seat: bool,
+    /// CRM search: records created or updated less than this many ms ago are not
+    /// yet visible to search (HubSpot indexes asynchronously). Default 0.
+    #[serde(default)]
+    pub search_indexing_delay_ms: u64,
+    /// CRM search: most `filterGroups` in one request. Default 5.
+    #[serde(default = "default_search_max_filter_groups")]
+    pub search_max_filter_groups: usize,
+    /// CRM search: most filters in one group. Default 10 (see the README).
+    #[serde(default = "default_search_max_filters_per_group")]
+    pub search_max_filters_per_group: usize,
+    /// CRM search: most filters in one request, all groups together. Default 25.
+    #[serde(default = "default_search_max_filters_total")]
+    pub search_max_filters_total: usize,
+    /// Requests per (app, portal) in the rolling 10-second window; 0 = off. Default 110.
+    #[serde(default = "default_rate_limit_per_10s")]
+    pub rate_limit_per_10s: u32,
+    /// Search requests per access token per second; 0 = off. Default 5.
+    #[serde(default = "default_search_rate_limit_per_sec")]
+    pub search_rate_limit_per_sec: u32,
+    /// Requests per portal and day for private-app tokens; 0 = off. Default 250000.
+    #[serde(default = "default_private_app_daily_limit")]
+    pub private_app_daily_limit: u64,
+    /// Whether limiter 429s carry `Retry-After` (seconds). Default true.
+    #[serde(default = "default_true")]
+    pub rate_limit_retry_after: bool,
+}
+
+fn default_rate_limit_per_10s() -> u32 {
+    crate::limits::DEFAULT_PER_10S
+}
+
+fn default_search_rate_limit_per_sec() -> u32 {
+    crate::limits::DEFAULT_SEARCH_PER_SEC
+}
+
+fn default_private_app_daily_limit() -> u64 {
+    crate::limits::DEFAULT_PRIVATE_APP_DAILY
+}
+
+fn default_search_max_filter_groups() -> usize {
+    5
+}
+
+fn default_search_max_filters_per_group() -> usize {
+    10
+}
+
+fn default_search_max_filters_total() -> usize {
+    25
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl Default for SimConfig {
@@ -57,6 +114,15 @@ impl Default for SimConfig {
                 "http://localhost:8080/connector/callback".to_owned(),
             ],
             rotate_refresh_tokens: false,
+            require_sales_hub_seat: true,
+            search_indexing_delay_ms: 0,
+            search_max_filter_groups: default_search_max_filter_groups(),
+            search_max_filters_per_group: default_search_max_filters_per_group(),
+            search_max_filters_total: default_search_max_filters_total(),
+            rate_limit_per_10s: default_rate_limit_per_10s(),
+            search_rate_limit_per_sec: default_search_rate_limit_per_sec(),
+            private_app_daily_limit: default_private_app_daily_limit(),
+            rate_limit_retry_after: true,
         }
     }
 }
@@ -68,6 +134,15 @@ pub struct ConfigPatch {
     pub access_token_lifetime_secs: Option<i64>,
     pub rotate_refresh_tokens: Option<bool>,
     pub sandbox_redirect_urls: Option<Vec<String>>,
+    pub require_sales_hub_seat: Option<bool>,
+    pub search_indexing_delay_ms: Option<u64>,
+    pub search_max_filter_groups: Option<usize>,
+    pub search_max_filters_per_group: Option<usize>,
+    pub search_max_filters_total: Option<usize>,
+    pub rate_limit_per_10s: Option<u32>,
+    pub search_rate_limit_per_sec: Option<u32>,
+    pub private_app_daily_limit: Option<u64>,
+    pub rate_limit_retry_after: Option<bool>,
 }
 
 /// A HubSpot app (public app) registered with the simulator.
@@ -265,7 +340,14 @@ pub struct State {
     pub refresh_tokens: HashMap<String, RefreshTokenRecord>,
     pub counters: Counters,
     requests: VecDeque<RequestLogEntry>,
-    rate_windows: HashMap<(i64, i64), VecDeque<i64>>,
+    /// Rate-limit windows, private-app tokens and the limiter's clock.
+    pub limits: crate::limits::LimitState,
+    /// Injected faults (`/_sim/faults`).
+    pub faults: crate::faults::FaultState,
+    /// Webhook settings, subscriptions, the event queue and the delivery log.
+    pub webhooks: crate::webhooks::WebhookState,
+    /// CRM records and property definitions of every portal.
+    pub crm: crate::crm::CrmState,
 }
 
 impl State {
@@ -281,7 +363,10 @@ impl State {
             refresh_tokens: HashMap::new(),
             counters: Counters::default(),
             requests: VecDeque::new(),
-            rate_windows: HashMap::new(),
+            limits: crate::limits::LimitState::default(),
+            faults: crate::faults::FaultState::default(),
+            webhooks: crate::webhooks::WebhookState::default(),
+            crm: crate::crm::CrmState::default(),
         }
     }
 
@@ -349,23 +434,17 @@ impl State {
         }
     }
 
-    /// Counts an API call of `app_id` on `portal_id` in the rolling window.
+    /// Counts an API call of `app_id` on `portal_id` in the rolling window, without
+    /// enforcing it (the `limits` middleware counts and enforces HTTP calls).
     pub fn note_api_call(&mut self, app_id: i64, portal_id: i64) -> RateLimitInfo {
-        let now = now_ms();
-        let window = self.rate_windows.entry((app_id, portal_id)).or_default();
-        while window
-            .front()
-            .is_some_and(|t| *t <= now - RATE_LIMIT_INTERVAL_MS)
-        {
-            window.pop_front();
-        }
-        window.push_back(now);
-        let used = u32::try_from(window.len()).unwrap_or(u32::MAX);
-        RateLimitInfo {
-            max: RATE_LIMIT_MAX,
-            remaining: RATE_LIMIT_MAX.saturating_sub(used),
-            interval_ms: RATE_LIMIT_INTERVAL_MS,
-        }
+        let limits = crate::limits::Limits::of(&self.config);
+        self.limits.count(limits, app_id, portal_id)
+    }
+
+    /// The ten-secondly figures of `app_id` on `portal_id`, without counting a call.
+    pub fn rate_limit_info(&self, app_id: i64, portal_id: i64) -> RateLimitInfo {
+        let limits = crate::limits::Limits::of(&self.config);
+        self.limits.peek(limits, app_id, portal_id)
     }
 
     pub fn count_token_request(&mut self, grant_type: Option<&str>) {
@@ -565,6 +644,33 @@ impl Sim {
             }
             if let Some(r) = patch.rotate_refresh_tokens {
                 s.config.rotate_refresh_tokens = r;
+            }
+            if let Some(r) = patch.require_sales_hub_seat {
+                s.config.require_sales_hub_seat = r;
+            }
+            if let Some(n) = patch.rate_limit_per_10s {
+                s.config.rate_limit_per_10s = n;
+            }
+            if let Some(n) = patch.search_rate_limit_per_sec {
+                s.config.search_rate_limit_per_sec = n;
+            }
+            if let Some(n) = patch.private_app_daily_limit {
+                s.config.private_app_daily_limit = n;
+            }
+            if let Some(r) = patch.rate_limit_retry_after {
+                s.config.rate_limit_retry_after = r;
+            }
+            if let Some(d) = patch.search_indexing_delay_ms {
+                s.config.search_indexing_delay_ms = d;
+            }
+            if let Some(n) = patch.search_max_filter_groups {
+                s.config.search_max_filter_groups = n;
+            }
+            if let Some(n) = patch.search_max_filters_per_group {
+                s.config.search_max_filters_per_group = n;
+            }
+            if let Some(n) = patch.search_max_filters_total {
+                s.config.search_max_filters_total = n;
             }
             if let Some(urls) = patch.sandbox_redirect_urls {
                 s.config.sandbox_redirect_urls = urls.clone();

@@ -200,10 +200,10 @@ async fn config_can_be_read_and_patched() {
     let sim = start().await;
     let (status, c) = sim.get_json("/_sim/config", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        c,
-        json!({"access_token_lifetime_secs": 1800, "sandbox_redirect_urls": [REDIRECT], "rotate_refresh_tokens": false})
-    );
+    assert_eq!(c["access_token_lifetime_secs"], 1800);
+    assert_eq!(c["sandbox_redirect_urls"], json!([REDIRECT]));
+    assert_eq!(c["rotate_refresh_tokens"], false);
+    assert_eq!(c["require_sales_hub_seat"], true);
     let resp = sim
         .http
         .patch(sim.url("/_sim/config"))

@@ -159,7 +159,7 @@ async fn access_token_lifetime_follows_the_config() {
 #[tokio::test]
 async fn unknown_route_and_wrong_method() {
     let sim = start().await;
-    let resp = sim.get("/crm/v3/objects/unicorns", None).await;
+    let resp = sim.get("/crm/v3/unicorns", None).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert!(resp.headers().contains_key("x-hubspot-correlation-id"));
     let body: Value = resp.json().await.unwrap();

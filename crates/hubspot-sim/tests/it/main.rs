@@ -4,5 +4,13 @@
 mod admin;
 mod api;
 mod consent;
+mod crm_objects;
+mod crm_properties;
+mod crm_search;
+mod crm_support;
+mod crm_webhooks;
+mod faults;
+mod limits;
 mod support;
 mod tokens;
+mod webhooks;

@@ -1,0 +1,130 @@
+//! HubSpot's CRM: object records (contacts, companies, deals, tickets, products,
+//! line items, engagements) and property definitions.
+//!
+//! * [`schema`]: object types, scopes, built-in property definitions
+//! * [`store`]: the per-portal record store
+//! * [`objects`]: `/crm/v3/objects/...` and `/crm/objects/2026-03/...`
+//! * [`search`]: `POST .../{objectType}/search` on both object API prefixes
+//! * [`properties`]: `/crm/v3/properties/...`, `/crm/properties/2026-03/...`,
+//!   `/properties/v2/{object}/properties`, `/crm/v3/schemas`
+//! * [`http`]: authorization, bodies, query parameters, the 414 limit
+
+pub mod events;
+pub mod http;
+pub mod objects;
+pub mod properties;
+pub mod schema;
+pub mod search;
+pub mod store;
+pub mod time;
+
+use std::collections::HashSet;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde_json::{Map, Value};
+
+use crate::crm::schema::ObjectKind;
+use crate::errors::ApiError;
+use crate::state::{Sim, now_ms};
+
+pub use store::CrmState;
+
+/// Object API path prefixes: classic and date-versioned.
+const OBJECT_BASES: [&str; 2] = ["/crm/v3/objects", "/crm/objects/2026-03"];
+/// Properties API path prefixes: classic and date-versioned.
+const PROPERTY_BASES: [&str; 2] = ["/crm/v3/properties", "/crm/properties/2026-03"];
+
+/// Test and sandbox controls of the CRM, without HTTP.
+impl Sim {
+    /// Creates records in `portal_id` as the simulator itself (history source `CRM_UI`),
+    /// validated like API writes but without scope or seat checks and without webhook
+    /// events. All or nothing: the first invalid record fails the call. Returns the ids
+    /// in input order. `object_type`: plural or singular name, or type id.
+    pub fn crm_seed(
+        &self,
+        portal_id: i64,
+        object_type: &str,
+        records: impl IntoIterator<Item = Map<String, Value>>,
+    ) -> Result<Vec<u64>, ApiError> {
+        let kind = http::object_kind(object_type)?;
+        self.with(|s| {
+            let crm = s.crm.portal(portal_id);
+            let mut claimed = HashSet::new();
+            let prepared = records
+                .into_iter()
+                .map(|props| objects::prepare_create(crm, kind, props, &mut claimed))
+                .collect::<Result<Vec<_>, _>>()?;
+            let now = now_ms();
+            let mut ids = Vec::with_capacity(prepared.len());
+            for changes in prepared {
+                let id = crm.alloc_id();
+                let store = crm.store_mut(kind);
+                store.insert(id, changes, now, 0);
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+    }
+
+    /// The number of live (not archived) records of a type in a portal.
+    pub fn crm_count(&self, portal_id: i64, object_type: &str) -> Result<usize, ApiError> {
+        let kind: ObjectKind = http::object_kind(object_type)?;
+        Ok(self.with(|s| s.crm.portal(portal_id).store(kind).live.len()))
+    }
+}
+
+/// The CRM routes (HubSpot paths and the `/_sim/crm` controls).
+pub fn routes() -> Router<Sim> {
+    let mut router = Router::new();
+    for base in OBJECT_BASES {
+        router = router
+            .route(
+                &format!("{base}/{{object_type}}"),
+                get(objects::list).post(objects::create),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/{{id}}"),
+                get(objects::get_one)
+                    .patch(objects::update)
+                    .delete(objects::archive)
+                    .post(objects::post_action),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/batch/{{action}}"),
+                post(objects::batch),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/search"),
+                post(search::search),
+            );
+    }
+    for base in PROPERTY_BASES {
+        router = router
+            .route(
+                &format!("{base}/{{object_type}}"),
+                get(properties::list).post(properties::create),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/groups"),
+                get(properties::groups),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/{{name}}"),
+                get(properties::get_one)
+                    .patch(properties::update)
+                    .delete(properties::archive),
+            );
+    }
+    router
+        .route(
+            "/properties/v2/{object}/properties",
+            get(properties::list_v2),
+        )
+        .route("/crm/v3/schemas", get(properties::schemas))
+        .route(
+            "/_sim/crm/{portal_id}/{object_type}/{id}/restore",
+            post(objects::sim_restore),
+        )
+        .layer(axum::middleware::from_fn(http::uri_limit))
+}

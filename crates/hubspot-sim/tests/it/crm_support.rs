@@ -1,0 +1,147 @@
+//! Helpers of the CRM tests: a simulator, a token with chosen scopes, JSON calls.
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// Every scope the CRM endpoints take (granular and legacy).
+pub const ALL_CRM_SCOPES: &[&str] = &[
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.objects.products.read",
+    "crm.objects.products.write",
+    "crm.objects.line_items.read",
+    "crm.objects.line_items.write",
+    "crm.schemas.contacts.write",
+    "crm.schemas.custom.read",
+    "tickets",
+];
+
+pub struct Crm {
+    pub sim: TestSim,
+    pub token: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// A simulator and a token for `portal` with `scopes`.
+pub async fn crm_with(portal: i64, scopes: &[&str]) -> Crm {
+    let sim = start().await;
+    let token = sim_token(&sim, portal, scopes).await;
+    Crm { sim, token }
+}
+
+/// A simulator and a token for Acme Inc with every CRM scope.
+pub async fn crm() -> Crm {
+    crm_with(ACME_INC, ALL_CRM_SCOPES).await
+}
+
+pub async fn sim_token(sim: &TestSim, portal: i64, scopes: &[&str]) -> String {
+    let (status, t) = sim
+        .sim_post(
+            "/_sim/tokens",
+            json!({"portal_id": portal, "scopes": scopes}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+impl Crm {
+    /// Calls with this token; `body` is sent as JSON.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.call_as(&self.token, method, path, body).await
+    }
+
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self
+            .sim
+            .http
+            .request(method, self.sim.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        reply(resp).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates a record; returns its id.
+    pub async fn create(&self, object: &str, properties: Value) -> String {
+        let r = self
+            .post(
+                &format!("/crm/v3/objects/{object}"),
+                json!({ "properties": properties }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+pub async fn reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Asserts HubSpot's standard error body.
+pub fn assert_error(r: &Reply, status: StatusCode, category: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(r.body["status"], "error", "{}", r.body);
+    assert_eq!(r.body["category"], category, "{}", r.body);
+    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_uuid(&r.body["correlationId"]);
+    assert_eq!(
+        r.headers["x-hubspot-correlation-id"].to_str().unwrap(),
+        r.body["correlationId"].as_str().unwrap()
+    );
+}
+
+/// Whether a string is an ISO-8601 UTC timestamp with milliseconds.
+pub fn is_iso(v: &Value) -> bool {
+    let s = v.as_str().unwrap_or_default();
+    s.len() == 24 && s.as_bytes()[10] == b'T' && s.ends_with('Z')
+}
