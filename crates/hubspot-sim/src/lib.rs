@@ -1,6 +1,6 @@
-//! A HubSpot simulator: HubSpot's OAuth 2.0 flow, token endpoints and account-info
-//! API, served over HTTP with HubSpot's paths, status codes and bodies, plus a `/_sim`
-//! control API for tests.
+//! A HubSpot simulator: HubSpot's OAuth 2.0 flow, token endpoints, account-info API and
+//! CRM objects and properties APIs, served over HTTP with HubSpot's paths, status codes
+//! and bodies, plus a `/_sim` control API for tests.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -15,7 +15,7 @@ use crate::crm::http::{
     respond,
 };
 use crate::crm::schema::ObjectKind;
-use crate::crm::store::{Changes, ObjectStore, PortalCrm, Selection, not_found};
+use crate::crm::store::{Changes, ObjectStore, PortalCrm, Selection, normalize_unique, not_found};
 use crate::crm::time;
 use crate::errors::ApiError;
 use crate::state::{Sim, now_ms};
@@ -31,6 +31,7 @@ pub async fn list(
     let q = ObjectQuery::parse(query.as_deref())?;
     let limit = q.page_size()?;
     let after = q.after_id()?;
+    // Serialized under the lock straight from the store: no `Value` per record.
     let body = sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store(kind);
         let sel = store.selection(&q.properties, &q.history);
@@ -46,18 +47,33 @@ pub async fn list(
                 next = Some(*id);
                 break;
             }
-            results.push(store.record_json(*id, rec, &sel));
+            results.push(store.record_view(*id, rec, &sel));
         }
-        let mut body = json!({ "results": results });
-        if let (Some(next), Some(obj)) = (next, body.as_object_mut()) {
-            obj.insert(
-                "paging".into(),
-                json!({"next": {"after": next.to_string(), "link": format!("?after={next}")}}),
-            );
-        }
-        body
+        let paging =
+            next.map(|n| json!({"next": {"after": n.to_string(), "link": format!("?after={n}")}}));
+        serde_json::to_vec(&Page { results, paging })
     });
-    Ok(respond(&caller, StatusCode::OK, body))
+    let body = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            e.to_string(),
+        )
+    })?;
+    Ok((
+        caller.rate_limit_headers(),
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
+}
+
+/// A page of records.
+#[derive(serde::Serialize)]
+struct Page<'a> {
+    results: Vec<crate::crm::store::RecordView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paging: Option<Value>,
 }
 
 /// Resolves a record reference: an id, or a unique property value with `idProperty`.
@@ -88,11 +104,16 @@ fn resolve(
                     ))
                 })?;
             if archived {
-                let wanted = reference.trim().to_lowercase();
+                // Archived records are not indexed: a scan, on this rare path only.
+                let def = store.def(idx);
+                let wanted = normalize_unique(def, reference);
                 Ok(store
                     .archived
                     .iter()
-                    .find(|(_, r)| r.get(idx).is_some_and(|v| v.to_lowercase() == wanted))
+                    .find(|(_, r)| {
+                        r.get(idx)
+                            .is_some_and(|v| normalize_unique(def, v) == wanted)
+                    })
                     .map(|(id, _)| *id))
             } else {
                 Ok(store.find_unique(idx, reference))

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::http::StatusCode;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::crm::schema::{
@@ -167,6 +168,55 @@ impl Record {
     }
 }
 
+/// A record serialized straight from the store (see [`ObjectStore::record_view`]).
+pub struct RecordView<'a> {
+    store: &'a ObjectStore,
+    id: u64,
+    rec: &'a Record,
+    sel: &'a Selection,
+}
+
+struct PropertiesView<'a>(&'a RecordView<'a>);
+
+impl Serialize for PropertiesView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        for &idx in &v.sel.props {
+            if let Some(value) = v.store.value(v.id, v.rec, idx) {
+                map.serialize_entry(&v.store.def(idx).name, &value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl Serialize for RecordView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Keys in name order, like `record_json`'s map.
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("archived", &self.rec.archived_at.is_some())?;
+        if let Some(at) = self.rec.archived_at {
+            map.serialize_entry("archivedAt", &time::iso(at))?;
+        }
+        map.serialize_entry("createdAt", &time::iso(self.rec.created_at))?;
+        map.serialize_entry("id", &self.id.to_string())?;
+        map.serialize_entry("properties", &PropertiesView(self))?;
+        if !self.sel.history.is_empty() {
+            let mut hist = Map::new();
+            for &idx in &self.sel.history {
+                hist.insert(
+                    self.store.def(idx).name.clone(),
+                    Value::Array(self.store.history_json(self.id, self.rec, idx)),
+                );
+            }
+            map.serialize_entry("propertiesWithHistory", &hist)?;
+        }
+        map.serialize_entry("updatedAt", &time::iso(self.rec.updated_at))?;
+        map.end()
+    }
+}
+
 /// A validated write: property index and new value (None clears).
 pub type Changes = Vec<(u16, Option<Box<str>>)>;
 
@@ -305,14 +355,32 @@ impl ObjectStore {
             }
             out
         };
-        let props = if props.is_empty() {
+        let mut props = if props.is_empty() {
             pick(&mut self.kind.default_properties().iter().copied())
         } else {
             pick(&mut props.iter().map(String::as_str))
         };
+        // Name order, as the JSON maps print them.
+        props.sort_by(|a, b| self.def(*a).name.cmp(&self.def(*b).name));
         Selection {
             props,
             history: pick(&mut history.iter().map(String::as_str)),
+        }
+    }
+
+    /// A record for direct serialization (no intermediate `Value`): the same JSON as
+    /// [`ObjectStore::record_json`], for the paths that return many records.
+    pub fn record_view<'a>(
+        &'a self,
+        id: u64,
+        rec: &'a Record,
+        sel: &'a Selection,
+    ) -> RecordView<'a> {
+        RecordView {
+            store: self,
+            id,
+            rec,
+            sel,
         }
     }
 
@@ -639,13 +707,15 @@ impl ObjectStore {
     }
 }
 
-/// 404 for a record id.
+/// 404 for a record reference (`context` names the object type and the id).
 pub fn not_found(kind: ObjectKind, id: impl std::fmt::Display) -> ApiError {
-    let _ = id;
     let mut err = ApiError::not_found("resource not found");
     err.body
         .context
         .insert("objectType".into(), json!([kind.plural()]));
+    err.body
+        .context
+        .insert("id".into(), json!([id.to_string()]));
     err
 }
 
@@ -656,7 +726,7 @@ fn format_number(n: f64) -> String {
 }
 
 /// The key of a unique value in the index (emails are case-insensitive).
-fn normalize_unique<'a>(def: &PropertyDef, value: &'a str) -> Cow<'a, str> {
+pub(crate) fn normalize_unique<'a>(def: &PropertyDef, value: &'a str) -> Cow<'a, str> {
     if def.name == "email" {
         Cow::Owned(value.trim().to_lowercase())
     } else {
@@ -938,6 +1008,37 @@ mod tests {
             "seeded {N} contacts in {seeded:?} ({:.0}/s); serialized 200000 in {paged:?} ({:.0}/s, {bytes} bytes)",
             N as f64 / seeded.as_secs_f64(),
             200_000.0 / paged.as_secs_f64()
+        );
+    }
+
+    #[test]
+    fn record_view_matches_record_json() {
+        let mut store = ObjectStore::new(ObjectKind::Contacts);
+        let changes = store
+            .validate(&props(json!({"firstname": "Ann", "email": "a@x.io"})), true)
+            .unwrap_or_default();
+        store.insert(5, changes, 1000, 7);
+        store.archive(5, 2000);
+        let sel = store.selection(
+            &[
+                "lastname".into(),
+                "firstname".into(),
+                "email".into(),
+                "hs_object_id".into(),
+            ],
+            &["firstname".into()],
+        );
+        let rec = store.archived.get(&5).cloned();
+        let rec = rec.as_ref();
+        let view = rec.map(|r| serde_json::to_value(store.record_view(5, r, &sel)).ok());
+        let json = rec.map(|r| store.record_json(5, r, &sel));
+        assert_eq!(view.flatten(), json);
+        let text = rec
+            .map(|r| serde_json::to_string(&store.record_view(5, r, &sel)).unwrap_or_default())
+            .unwrap_or_default();
+        assert!(
+            text.starts_with(r#"{"archived":true,"archivedAt":"1970-01-01T00:00:02.000Z""#),
+            "{text}"
         );
     }
 

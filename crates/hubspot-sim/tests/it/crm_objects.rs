@@ -61,6 +61,11 @@ async fn create_and_get_a_contact_by_every_path_form() {
 
     let missing = c.get("/crm/v3/objects/contacts/999999").await;
     assert_error(&missing, StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND");
+    assert_eq!(missing.body["message"], "resource not found");
+    assert_eq!(
+        missing.body["context"],
+        json!({"objectType": ["contacts"], "id": ["999999"]})
+    );
     let bad_id_prop = c
         .get("/crm/v3/objects/contacts/x?idProperty=firstname")
         .await;
@@ -1001,4 +1006,86 @@ async fn crm_paging_throughput() {
         N as f64 / seeded.as_secs_f64(),
         count as f64 / paged.as_secs_f64()
     );
+}
+
+#[tokio::test]
+async fn date_versioned_batches_archived_reads_and_upsert_by_id() {
+    let c = crm().await;
+    let r = c
+        .post(
+            "/crm/objects/2026-03/0-3/batch/create",
+            json!({"inputs": [
+                {"properties": {"dealname": "One", "dealstage": "closedwon"}},
+                {"properties": {"dealname": "Two", "dealstage": "closedlost"}},
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let one = r.body["results"][0]["id"].as_str().unwrap().to_owned();
+    let two = r.body["results"][1]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        c.delete(&format!("/crm/objects/2026-03/deals/{two}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let archived = c
+        .post(
+            "/crm/v3/objects/deals/batch/read?archived=true",
+            json!({"inputs": [{"id": two}, {"id": one}], "properties": ["dealname"]}),
+        )
+        .await;
+    assert_eq!(
+        archived.status,
+        StatusCode::MULTI_STATUS,
+        "{}",
+        archived.body
+    );
+    assert_eq!(archived.body["results"][0]["id"], two.as_str());
+    assert_eq!(archived.body["results"][0]["archived"], true);
+    assert_eq!(archived.body["errors"][0]["context"]["ids"], json!([one]));
+
+    // Upsert without idProperty: ids are record ids; unknown ones are errors.
+    let up = c
+        .post(
+            "/crm/v3/objects/deals/batch/upsert",
+            json!({"inputs": [
+                {"id": one, "properties": {"amount": "10"}},
+                {"id": "987654", "properties": {"amount": "20"}},
+            ]}),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::MULTI_STATUS, "{}", up.body);
+    assert_eq!(up.body["results"][0]["new"], false);
+    assert_eq!(up.body["results"][0]["properties"]["amount"], "10");
+    assert_eq!(up.body["errors"][0]["context"]["ids"], json!(["987654"]));
+
+    // A non-unique idProperty is refused.
+    let bad = c
+        .post(
+            "/crm/v3/objects/deals/batch/upsert",
+            json!({"inputs": [{"id": "x", "idProperty": "dealname", "properties": {}}]}),
+        )
+        .await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+
+    // History in a list: every requested property, newest first.
+    let list = c
+        .get("/crm/objects/2026-03/deals?propertiesWithHistory=amount,dealstage&properties=amount")
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let rec = &list.body["results"][0];
+    assert_eq!(rec["properties"], json!({"amount": "10"}));
+    assert_eq!(
+        rec["propertiesWithHistory"]["dealstage"][0]["value"],
+        "closedwon"
+    );
+    assert_eq!(rec["propertiesWithHistory"]["amount"][0]["value"], "10");
+    let body_missing = c
+        .post(
+            "/crm/v3/objects/deals/batch/read",
+            json!({"properties": []}),
+        )
+        .await;
+    assert_error(&body_missing, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 }
