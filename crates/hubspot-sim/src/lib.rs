@@ -21,6 +21,7 @@ pub mod catalogue;
 pub mod crm;
 pub mod errors;
 pub mod faults;
+pub mod forms;
 pub mod ids;
 pub mod limits;
 pub mod middleware;
@@ -49,6 +50,7 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
         .merge(oauth::routes())
         .merge(account::routes())
         .merge(crm::routes())
+        .merge(forms::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(limits::routes())

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use hubspot_sim::crm::seed::SeedSpec;
 use hubspot_sim::{SimConfig, portals};
 
 const USAGE: &str = "\
@@ -16,18 +17,25 @@ Options:
                                 http://localhost:8080/connector/callback)
   --access-token-lifetime SECS  lifetime of access tokens (default 1800)
   --rotate-refresh-tokens       issue a new refresh token on every refresh
+  --seed-TYPE N                 generate N records of TYPE at start: contacts,
+                                companies, deals, tickets, products, line-items,
+                                notes, calls, emails, meetings, tasks
+  --seed-portal ID              portal of the generated records (default 24682001)
+  --seed-rng N                  seed of the generator (default 0)
   -h, --help                    show this help
 ";
 
 struct Args {
     listen: String,
     config: SimConfig,
+    seed: SeedSpec,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut listen = "127.0.0.1:8089".to_owned();
     let mut config = SimConfig::default();
     let mut redirect_urls = Vec::new();
+    let mut seed = SeedSpec::default();
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
@@ -51,13 +59,20 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                     })?;
             }
             "--rotate-refresh-tokens" => config.rotate_refresh_tokens = true,
-            other => return Err(format!("unknown argument {other}")),
+            other => match other.strip_prefix("--seed-") {
+                Some(key) => seed.set_flag(key, &value("a number")?)?,
+                None => return Err(format!("unknown argument {other}")),
+            },
         }
     }
     if !redirect_urls.is_empty() {
         config.sandbox_redirect_urls = redirect_urls;
     }
-    Ok(Some(Args { listen, config }))
+    Ok(Some(Args {
+        listen,
+        config,
+        seed,
+    }))
 }
 
 #[tokio::main]
@@ -87,6 +102,18 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Before the first line (the URL), so that whoever reads it finds the data there.
+    let seeded = if args.seed.total() > 0 {
+        match server.sim.seed_crm(&args.seed) {
+            Ok(summary) => Some(summary),
+            Err(err) => {
+                eprintln!("hubspot-sim: cannot seed: {}", err.body.message);
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     let app = &server.sandbox_app;
     println!("hubspot-sim listening on {}", server.base_url);
     println!("sandbox app: {} (app_id {})", app.name, app.app_id);
@@ -106,6 +133,12 @@ async fn main() -> ExitCode {
     println!("portals of {}:", portals::DEFAULT_USER.email);
     for p in portals::all() {
         println!("  {} {} ({})", p.id, p.name, p.account_type);
+    }
+    if let Some(s) = seeded {
+        println!(
+            "seeded {} records in portal {} in {} ms: {:?}",
+            s.total, s.portal_id, s.elapsed_ms, s.counts
+        );
     }
     println!(
         "controls: {}/_sim/portals, /_sim/apps, /_sim/counters, ... (Ctrl-C to stop)",
@@ -145,5 +178,15 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&["--listen"]).is_err());
         assert!(parse(&["--access-token-lifetime", "0"]).is_err());
+        let seeded = parse(&[
+            "--seed-contacts",
+            "5",
+            "--seed-line-items=2",
+            "--seed-rng",
+            "9",
+        ]);
+        let spec = seeded.ok().flatten().map(|a| a.seed).unwrap_or_default();
+        assert_eq!((spec.contacts, spec.line_items, spec.seed), (5, 2, 9));
+        assert!(parse(&["--seed-widgets", "1"]).is_err());
     }
 }

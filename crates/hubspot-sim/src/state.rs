@@ -348,6 +348,8 @@ pub struct State {
     pub webhooks: crate::webhooks::WebhookState,
     /// CRM records and property definitions of every portal.
     pub crm: crate::crm::CrmState,
+    /// Marketing forms and their submissions, per portal.
+    pub forms: crate::forms::FormsState,
 }
 
 impl State {
@@ -367,6 +369,7 @@ impl State {
             faults: crate::faults::FaultState::default(),
             webhooks: crate::webhooks::WebhookState::default(),
             crm: crate::crm::CrmState::default(),
+            forms: crate::forms::FormsState::default(),
         }
     }
 

@@ -60,7 +60,64 @@ enum Command {
     Sim {
         #[arg(long, default_value = "127.0.0.1:8089")]
         listen: String,
+        #[command(flatten)]
+        seed: SimSeedArgs,
     },
+}
+
+/// Generated CRM records for `spokes sim` (deterministic; see the hubspot-sim README).
+#[derive(Args, Default)]
+struct SimSeedArgs {
+    /// Portal of the generated records [default: 24682001, Acme Inc].
+    #[arg(long)]
+    seed_portal: Option<i64>,
+    /// Seed of the generator: the same seed gives the same records.
+    #[arg(long, default_value_t = 0)]
+    seed_rng: u64,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_contacts: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_companies: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_deals: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_tickets: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_products: usize,
+    /// Line items of the seeded products, on the seeded deals.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_line_items: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_notes: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_calls: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_emails: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_meetings: usize,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed_tasks: usize,
+}
+
+impl SimSeedArgs {
+    fn spec(&self) -> hubspot_sim::crm::seed::SeedSpec {
+        let default = hubspot_sim::crm::seed::SeedSpec::default();
+        hubspot_sim::crm::seed::SeedSpec {
+            portal_id: self.seed_portal.unwrap_or(default.portal_id),
+            seed: self.seed_rng,
+            contacts: self.seed_contacts,
+            companies: self.seed_companies,
+            deals: self.seed_deals,
+            tickets: self.seed_tickets,
+            products: self.seed_products,
+            line_items: self.seed_line_items,
+            notes: self.seed_notes,
+            calls: self.seed_calls,
+            emails: self.seed_emails,
+            meetings: self.seed_meetings,
+            tasks: self.seed_tasks,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -150,18 +207,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys(command).await,
-        Command::Sim { listen } => {
+        Command::Sim { listen, seed } => {
             init_logging("human");
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let sim = hubspot_sim::start(listener, hubspot_sim::SimConfig::default()).await?;
+            // Seeded before the first line (the URL), so the data is there for its reader.
+            let spec = seed.spec();
+            let seeded = if spec.total() > 0 {
+                Some(
+                    sim.sim
+                        .seed_crm(&spec)
+                        .map_err(|e| anyhow::anyhow!("cannot seed: {}", e.body.message))?,
+                )
+            } else {
+                None
+            };
             println!("HubSpot simulator at {}", sim.base_url);
             println!("sandbox app client_id: {}", sim.sandbox_app.client_id);
             println!(
                 "sandbox app client_secret: {}",
                 sim.sandbox_app.client_secret
             );
+            if let Some(s) = seeded {
+                println!(
+                    "seeded {} records in portal {} in {} ms: {:?}",
+                    s.total, s.portal_id, s.elapsed_ms, s.counts
+                );
+            }
             tokio::signal::ctrl_c().await?;
             Ok(())
         }

@@ -4,10 +4,11 @@
 //! object types webhooks know (contacts, companies, deals, tickets, products, line
 //! items). They are emitted after the state lock is released.
 
+use crate::crm::associations::AssocChange;
 use crate::crm::schema::ObjectKind;
 use crate::crm::store::{Changes, ObjectStore};
 use crate::state::{Sim, State};
-use crate::webhooks::{ChangeEvent, ChangeKind};
+use crate::webhooks::{AssociationChange, ChangeEvent, ChangeKind};
 
 /// `changeSource` of changes made through the API by an app.
 const API_CHANGE_SOURCE: &str = "INTEGRATION";
@@ -16,6 +17,8 @@ const API_CHANGE_SOURCE: &str = "INTEGRATION";
 #[derive(Debug, Default)]
 pub struct Events {
     enabled: bool,
+    /// Some app has a subscription (association events of any object type).
+    subscribed: bool,
     app: i64,
     events: Vec<ChangeEvent>,
 }
@@ -23,8 +26,10 @@ pub struct Events {
 impl Events {
     /// Collects events for `kind` when some app subscribes to webhooks.
     pub fn new(state: &State, kind: ObjectKind, app: i64) -> Self {
+        let subscribed = !state.webhooks.subscriptions.is_empty();
         Self {
-            enabled: kind.webhook_type().is_some() && !state.webhooks.subscriptions.is_empty(),
+            enabled: kind.webhook_type().is_some() && subscribed,
+            subscribed,
             app,
             events: Vec::new(),
         }
@@ -87,6 +92,42 @@ impl Events {
         if let Some(e) = self.push(kind, primary, ChangeKind::Merge) {
             e.primary_object_id = e.object_id.into();
             e.merged_object_ids = vec![merged];
+        }
+    }
+
+    /// `associationChange` events, one per direction, for the object types that have
+    /// them (not products, not engagements).
+    pub fn associations(&mut self, changes: &[AssocChange]) {
+        if !self.subscribed {
+            return;
+        }
+        for c in changes {
+            let Some(object_type) = c.from.0.webhook_type() else {
+                continue;
+            };
+            if !crate::webhooks::event_type_supported(object_type, ChangeKind::AssociationChange) {
+                continue;
+            }
+            let (Ok(from), Ok(to)) = (i64::try_from(c.from.1), i64::try_from(c.to.1)) else {
+                continue;
+            };
+            let change = AssociationChange {
+                association_type: format!(
+                    "{}_TO_{}",
+                    c.from.0.singular().to_uppercase(),
+                    c.to.0.singular().to_uppercase()
+                ),
+                from_object_id: from,
+                to_object_id: to,
+                association_removed: c.removed,
+                is_primary_association: c.primary,
+            };
+            let mut event = ChangeEvent::association_change(object_type, change)
+                .with_change_source(API_CHANGE_SOURCE);
+            if self.app > 0 {
+                event.source_id = Some(self.app.to_string());
+            }
+            self.events.push(event);
         }
     }
 

@@ -8,13 +8,21 @@
 //! * [`properties`]: `/crm/v3/properties/...`, `/crm/properties/2026-03/...`,
 //!   `/properties/v2/{object}/properties`, `/crm/v3/schemas`
 //! * [`http`]: authorization, bodies, query parameters, the 414 limit
+//! * [`associations`]: associations v4 (`/crm/v4/...`, `/crm/associations/...`), type
+//!   ids, labels, create-time associations and `associations=` on reads
+//! * [`pipelines`]: deal and ticket pipelines (`/crm/v3/pipelines`, `/crm/pipelines/2026-03`)
+//! * [`owners`]: the fixed owners of each portal (`/crm/v3/owners`, `/crm/owners/2026-03`)
 
+pub mod associations;
 pub mod events;
 pub mod http;
 pub mod objects;
+pub mod owners;
+pub mod pipelines;
 pub mod properties;
 pub mod schema;
 pub mod search;
+pub mod seed;
 pub mod store;
 pub mod time;
 
@@ -126,5 +134,9 @@ pub fn routes() -> Router<Sim> {
             "/_sim/crm/{portal_id}/{object_type}/{id}/restore",
             post(objects::sim_restore),
         )
+        .merge(seed::routes())
+        .merge(associations::routes())
+        .merge(pipelines::routes())
+        .merge(owners::routes())
         .layer(axum::middleware::from_fn(http::uri_limit))
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::crm::associations;
 use crate::crm::events::Events;
 use crate::crm::http::{
     self, Access, MAX_BATCH_INPUTS, MAX_LIMIT_WITH_HISTORY, ObjectQuery, id_text, input, json_body,
@@ -31,6 +32,9 @@ pub async fn list(
     let q = ObjectQuery::parse(query.as_deref())?;
     let limit = q.page_size()?;
     let after = q.after_id()?;
+    if !q.associations.is_empty() {
+        return list_with_associations(&sim, &caller, kind, &q, (after, limit));
+    }
     // Serialized under the lock straight from the store: no `Value` per record.
     let body = sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store(kind);
@@ -66,6 +70,46 @@ pub async fn list(
         body,
     )
         .into_response())
+}
+
+/// A list page with `associations=`: records built as JSON values.
+fn list_with_associations(
+    sim: &Sim,
+    caller: &crate::auth::Caller,
+    kind: ObjectKind,
+    q: &ObjectQuery,
+    (after, limit): (u64, usize),
+) -> Result<Response, ApiError> {
+    let body = sim.with(|s| {
+        let crm: &PortalCrm = s.crm.portal(caller.portal.id);
+        let store = crm.store(kind);
+        let sel = store.selection(&q.properties, &q.history);
+        let map = if q.archived {
+            &store.archived
+        } else {
+            &store.live
+        };
+        let mut results = Vec::with_capacity(limit);
+        let mut next = None;
+        for (id, rec) in map.range(after..) {
+            if results.len() == limit {
+                next = Some(*id);
+                break;
+            }
+            let mut record = store.record_json(*id, rec, &sel);
+            associations::attach(crm, kind, &mut record, &q.associations);
+            results.push(record);
+        }
+        let mut body = json!({ "results": results });
+        if let (Some(n), Some(obj)) = (next, body.as_object_mut()) {
+            obj.insert(
+                "paging".into(),
+                json!({"next": {"after": n.to_string(), "link": format!("?after={n}")}}),
+            );
+        }
+        body
+    });
+    Ok(respond(caller, StatusCode::OK, body))
 }
 
 /// A page of records.
@@ -132,7 +176,8 @@ pub async fn get_one(
     let (caller, kind) = http::authorize(&sim, &headers, &object_type, Access::Read)?;
     let q = ObjectQuery::parse(query.as_deref())?;
     let body = sim.with(|s| {
-        let store = s.crm.portal(caller.portal.id).store(kind);
+        let crm: &PortalCrm = s.crm.portal(caller.portal.id);
+        let store = crm.store(kind);
         let id = resolve(store, &reference, q.id_property.as_deref(), q.archived)?
             .ok_or_else(|| not_found(kind, &reference))?;
         let map = if q.archived {
@@ -142,7 +187,9 @@ pub async fn get_one(
         };
         let rec = map.get(&id).ok_or_else(|| not_found(kind, id))?;
         let sel = store.selection(&q.properties, &q.history);
-        Ok::<_, ApiError>(store.record_json(id, rec, &sel))
+        let mut record = store.record_json(id, rec, &sel);
+        associations::attach(crm, kind, &mut record, &q.associations);
+        Ok::<_, ApiError>(record)
     })?;
     Ok(respond(&caller, StatusCode::OK, body))
 }
@@ -240,7 +287,9 @@ pub async fn create(
         let mut ev = Events::new(s, kind, app);
         let crm = s.crm.portal(caller.portal.id);
         let changes = prepare_create(crm, kind, props, &mut HashSet::new())?;
-        let record = insert(crm, kind, changes, (app, now_ms()), &mut ev).1;
+        let planned = associations::plan_create(crm, kind, body.get("associations"))?;
+        let (id, record) = insert(crm, kind, changes, (app, now_ms()), &mut ev);
+        associations::apply_create(crm, kind, id, planned, &mut ev);
         Ok::<_, ApiError>((record, ev))
     })?;
     ev.emit(&sim, caller.portal.id);
@@ -285,8 +334,9 @@ pub async fn archive(
     if let Ok(id) = reference.trim().parse::<u64>() {
         let ev = sim.with(|s| {
             let mut ev = Events::new(s, kind, caller.token.app_id);
-            let store = s.crm.portal(caller.portal.id).store_mut(kind);
-            if store.archive(id, now_ms()) {
+            let crm = s.crm.portal(caller.portal.id);
+            if crm.store_mut(kind).archive(id, now_ms()) {
+                crm.associations.remove_record((kind, id));
                 ev.deleted(kind, id);
             }
             ev
@@ -338,7 +388,8 @@ fn merge(
     let app = caller.token.app_id;
     let (record, ev) = sim.with(|s| {
         let mut ev = Events::new(s, kind, app);
-        let store = s.crm.portal(caller.portal.id).store_mut(kind);
+        let crm = s.crm.portal(caller.portal.id);
+        let store = crm.store_mut(kind);
         let p = resolve(store, &primary, None, false)?.ok_or_else(|| not_found(kind, &primary))?;
         let m = resolve(store, &merged, None, false)?.ok_or_else(|| not_found(kind, &merged))?;
         if p == m {
@@ -366,6 +417,7 @@ fn merge(
             .get(&p)
             .map(|r| store.record_json(p, r, &sel))
             .unwrap_or(Value::Null);
+        crm.associations.merge_into(kind, m, p);
         Ok((record, ev))
     })?;
     ev.emit(sim, caller.portal.id);
@@ -388,13 +440,15 @@ fn gdpr_delete(
     let id_property = body.get("idProperty").and_then(Value::as_str);
     let ev = sim.with(|s| {
         let mut ev = Events::new(s, kind, caller.token.app_id);
-        let store = s.crm.portal(caller.portal.id).store_mut(kind);
+        let crm = s.crm.portal(caller.portal.id);
+        let store = crm.store_mut(kind);
         let id = match resolve(store, &reference, id_property, false)? {
             Some(id) => id,
             None => resolve(store, &reference, id_property, true)?
                 .ok_or_else(|| not_found(kind, &reference))?,
         };
         store.purge(id);
+        crm.associations.remove_record((kind, id));
         ev.privacy_deleted(kind, id);
         Ok::<_, ApiError>(ev)
     })?;
@@ -505,7 +559,14 @@ pub async fn batch(
     };
     match action.as_str() {
         "read" => sim
-            .with(|s| batch_read(s.crm.portal(portal).store(kind), &body, q.archived))
+            .with(|s| {
+                let crm: &PortalCrm = s.crm.portal(portal);
+                let mut out = batch_read(crm.store(kind), &body, q.archived)?;
+                for record in &mut out.1 {
+                    associations::attach(crm, kind, record, &q.associations);
+                }
+                Ok(out)
+            })
             .map(reply),
         "create" | "update" | "upsert" => {
             let (outcome, ev) = sim.with(|s| {
@@ -525,13 +586,14 @@ pub async fn batch(
         _ => {
             let ev = sim.with(|s| {
                 let mut ev = Events::new(s, kind, app);
-                let store = s.crm.portal(portal).store_mut(kind);
+                let crm = s.crm.portal(portal);
                 let now = now_ms();
                 for i in &body.inputs {
                     if let Some(id) = i.get("id").and_then(id_text)
                         && let Ok(id) = id.trim().parse::<u64>()
-                        && store.archive(id, now)
+                        && crm.store_mut(kind).archive(id, now)
                     {
+                        crm.associations.remove_record((kind, id));
                         ev.deleted(kind, id);
                     }
                 }
@@ -602,7 +664,11 @@ fn batch_create(
     for i in &body.inputs {
         let trace = i.get("objectWriteTraceId");
         let result = properties_of(i.get("properties"))
-            .and_then(|props| prepare_create(crm, kind, props, &mut claimed));
+            .and_then(|props| prepare_create(crm, kind, props, &mut claimed))
+            .and_then(|changes| {
+                let planned = associations::plan_create(crm, kind, i.get("associations"))?;
+                Ok((changes, planned))
+            });
         match result {
             Ok(changes) => prepared.push((changes, trace)),
             Err(e) if per_input => errors.push(batch_error(
@@ -615,7 +681,11 @@ fn batch_create(
     let now = now_ms();
     let results = prepared
         .into_iter()
-        .map(|(changes, trace)| with_trace(insert(crm, kind, changes, (app, now), ev).1, trace))
+        .map(|((changes, planned), trace)| {
+            let (id, record) = insert(crm, kind, changes, (app, now), ev);
+            associations::apply_create(crm, kind, id, planned, ev);
+            with_trace(record, trace)
+        })
         .collect();
     Ok((StatusCode::CREATED, results, errors))
 }

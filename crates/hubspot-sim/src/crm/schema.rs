@@ -774,6 +774,10 @@ pub fn builtin_properties(kind: ObjectKind) -> Vec<PropertyDef> {
         ObjectKind::Deals => vec![
             p("dealname", "Deal Name", Str),
             p("amount", "Amount", Number),
+            // The options of `dealstage` / `pipeline` (and the tickets' `hs_pipeline` /
+            // `hs_pipeline_stage`) start as the default pipeline's and are replaced by
+            // the portal's pipelines (`crm::pipelines::sync_options`), which also check
+            // that a stage belongs to its pipeline.
             p("dealstage", "Deal Stage", Enumeration)
                 .field("radio")
                 .opts(DEAL_STAGES),

@@ -267,6 +267,9 @@ pub struct ObjectStore {
     pub live: BTreeMap<u64, Record>,
     pub archived: BTreeMap<u64, Record>,
     unique: HashMap<u16, HashMap<Box<str>, u64>>,
+    /// Deal and ticket pipelines (empty for other kinds); they drive the options and
+    /// the validation of the pipeline and stage properties.
+    pub pipelines: crate::crm::pipelines::Pipelines,
 }
 
 impl ObjectStore {
@@ -278,10 +281,12 @@ impl ObjectStore {
             live: BTreeMap::new(),
             archived: BTreeMap::new(),
             unique: HashMap::new(),
+            pipelines: crate::crm::pipelines::Pipelines::defaults(kind),
         };
         for def in builtin_properties(kind) {
             store.add_property(def);
         }
+        crate::crm::pipelines::sync_options(&mut store);
         store
     }
 
@@ -539,12 +544,15 @@ impl ObjectStore {
 
     /// Fails with 409 CONFLICT when a unique value of `changes` belongs to another
     /// live record. `batch` holds the unique values claimed earlier in the same batch.
+    /// First checks (400) that a deal's or ticket's stage belongs to its pipeline
+    /// ([`crate::crm::pipelines::check_changes`]): every write passes through here.
     pub fn check_unique(
         &self,
         changes: &Changes,
         own_id: Option<u64>,
         batch: &mut HashSet<(u16, Box<str>)>,
     ) -> Result<(), ApiError> {
+        crate::crm::pipelines::check_changes(self, changes, own_id)?;
         for (idx, value) in changes {
             let (Some(index), Some(value)) = (self.unique.get(idx), value) else {
                 continue;
@@ -853,6 +861,8 @@ fn normalize(
 pub struct PortalCrm {
     next_id: u64,
     stores: Vec<ObjectStore>,
+    /// Associations between records and the portal's association labels.
+    pub associations: crate::crm::associations::Associations,
 }
 
 impl Default for PortalCrm {
@@ -860,6 +870,7 @@ impl Default for PortalCrm {
         Self {
             next_id: FIRST_RECORD_ID,
             stores: ALL_KINDS.into_iter().map(ObjectStore::new).collect(),
+            associations: crate::crm::associations::Associations::default(),
         }
     }
 }
@@ -933,7 +944,12 @@ pub struct CrmState {
 
 impl CrmState {
     pub fn portal(&mut self, portal_id: i64) -> &mut PortalCrm {
-        self.portals.entry(portal_id).or_default()
+        self.portals.entry(portal_id).or_insert_with(|| {
+            let mut crm = PortalCrm::default();
+            // `hubspot_owner_id` takes the portal's owners (see `crm::owners`).
+            crate::crm::owners::set_owner_options(&mut crm, portal_id);
+            crm
+        })
     }
 }
 

@@ -4,12 +4,17 @@
 mod admin;
 mod api;
 mod consent;
+mod crm_associations;
 mod crm_objects;
+mod crm_owners;
+mod crm_pipelines;
 mod crm_properties;
 mod crm_search;
+mod crm_seed;
 mod crm_support;
 mod crm_webhooks;
 mod faults;
+mod forms;
 mod limits;
 mod support;
 mod tokens;
