@@ -135,10 +135,7 @@ async fn main() -> ExitCode {
         println!("  {} {} ({})", p.id, p.name, p.account_type);
     }
     if let Some(s) = seeded {
-        println!(
-            "seeded {} records in portal {} in {} ms: {:?}",
-            s.total, s.portal_id, s.elapsed_ms, s.counts
-        );
+        println!("{}", s.describe());
     }
     println!(
         "controls: {}/_sim/portals, /_sim/apps, /_sim/counters, ... (Ctrl-C to stop)",

@@ -231,10 +231,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 sim.sandbox_app.client_secret
             );
             if let Some(s) = seeded {
-                println!(
-                    "seeded {} records in portal {} in {} ms: {:?}",
-                    s.total, s.portal_id, s.elapsed_ms, s.counts
-                );
+                println!("{}", s.describe());
             }
             tokio::signal::ctrl_c().await?;
             Ok(())

@@ -6,8 +6,9 @@
 //! `updatedAt` are the real time of the call. The names and words live in this file.
 //!
 //! Records go straight into the store under one lock, already in the store's
-//! normalized form (the values are valid by construction), which is what makes
-//! a million contacts take about a second in a release build.
+//! normalized form (the values are valid by construction, stages and owners taken from
+//! the portal), which is what makes a million contacts take 3-5 s in a release build
+//! (figures in the README); associations then go through `Sim::crm_associate_many`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -187,7 +188,35 @@ pub struct SeedSummary {
     /// deal-company, deal-contact, line item-deal, ticket-contact, engagement-contact.
     pub associations: usize,
     pub total: usize,
+    /// Time spent creating the records (the rest of `elapsed_ms` is associations).
+    pub records_ms: u64,
     pub elapsed_ms: u64,
+}
+
+fn millis(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl SeedSummary {
+    /// One line for people: `seeded 1260 records (50 companies, 1000 contacts, ...) and
+    /// 1100 associations in portal 24682001 in 22 ms`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = ORDER
+            .iter()
+            .filter_map(|k| {
+                let n = self.counts.get(k.plural()).copied().unwrap_or(0);
+                (n > 0).then(|| format!("{n} {}", k.plural()))
+            })
+            .collect();
+        format!(
+            "seeded {} records ({}) and {} associations in portal {} in {} ms",
+            self.total,
+            parts.join(", "),
+            self.associations,
+            self.portal_id,
+            self.elapsed_ms
+        )
+    }
 }
 
 impl Sim {
@@ -211,8 +240,8 @@ impl Sim {
             }
             (first_ids, generator.links)
         });
+        let records_ms = millis(started);
         // One bulk call per pair of object types (each takes the lock once).
-        eprintln!("TMP generated in {:?}", started.elapsed());
         let mut groups: BTreeMap<(usize, usize), Vec<(u64, u64)>> = BTreeMap::new();
         for (from, a, to, b) in links {
             groups
@@ -237,7 +266,6 @@ impl Sim {
                 pairs,
             )?;
         }
-        eprintln!("TMP associated in {:?}", started.elapsed());
         Ok(SeedSummary {
             portal_id: spec.portal_id,
             seed: spec.seed,
@@ -248,7 +276,8 @@ impl Sim {
             first_ids,
             associations,
             total: spec.total(),
-            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            records_ms,
+            elapsed_ms: millis(started),
         })
     }
 }
@@ -380,6 +409,11 @@ struct Props {
     idx: HashMap<String, u16, BuildHasherDefault<Fnv>>,
     /// Whether the store had live records before (then contact emails are checked).
     had_records: bool,
+    /// Deals and tickets: the stages of the portal's default pipeline as it is now,
+    /// `(id, closed)`.
+    stages: Vec<(String, bool)>,
+    /// The values `hubspot_owner_id` accepts (the portal's active owners).
+    owners: Vec<String>,
 }
 
 impl Props {
@@ -389,14 +423,69 @@ impl Props {
             .iter()
             .filter_map(|d| Some((d.name.clone(), store.prop_index(&d.name)?)))
             .collect();
+        let default = if store.kind == ObjectKind::Tickets {
+            "0"
+        } else {
+            "default"
+        };
+        let stages = store
+            .pipelines
+            .find(default)
+            .map(|p| {
+                p.stages
+                    .iter()
+                    .map(|s| {
+                        let meta = |k: &str| s.metadata.get(k).and_then(|v| v.as_str());
+                        let closed = meta("isClosed") == Some("true")
+                            || meta("ticketState") == Some("CLOSED");
+                        (s.id.clone(), closed)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let owners = store
+            .prop_index("hubspot_owner_id")
+            .map(|i| {
+                store
+                    .def(i)
+                    .options
+                    .iter()
+                    .map(|o| o.value.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         Self {
             idx,
             had_records: !store.live.is_empty(),
+            stages,
+            owners,
         }
     }
 
     fn idx(&self, name: &str) -> u16 {
         self.idx.get(name).copied().unwrap_or(u16::MAX)
+    }
+
+    /// A stage of the default pipeline (the built-in ones if it has none).
+    fn stage<'s>(&'s self, rng: &mut Rng, builtin: &'static [(&'static str, &str)]) -> &'s str {
+        if self.stages.is_empty() {
+            rng.pick(builtin).0
+        } else {
+            &rng.pick(&self.stages).0
+        }
+    }
+
+    /// Most records get an owner (one of the portal's active owners).
+    fn owner(&self, r: &mut Rec, rng: &mut Rng) {
+        if !self.owners.is_empty() && rng.chance(85) {
+            r.set(self.idx("hubspot_owner_id"), rng.pick(&self.owners));
+        }
+    }
+
+    fn is_closed(&self, stage: &str) -> bool {
+        self.stages
+            .iter()
+            .any(|(id, closed)| id == stage && *closed)
     }
 }
 
@@ -408,11 +497,28 @@ impl Rec {
         Self(Vec::with_capacity(n))
     }
 
-    fn set(&mut self, idx: u16, value: impl Into<Box<str>>) {
+    fn set(&mut self, idx: u16, value: impl AsRef<str>) {
         if idx != u16::MAX {
-            self.0.push((idx, Some(value.into())));
+            self.0.push((idx, Some(Box::from(value.as_ref()))));
         }
     }
+
+    /// Formats through one reused buffer, so each value is a single exact allocation.
+    fn setf(&mut self, idx: u16, value: std::fmt::Arguments<'_>) {
+        use std::fmt::Write;
+        if idx == u16::MAX {
+            return;
+        }
+        SCRATCH.with_borrow_mut(|buf| {
+            buf.clear();
+            let _ = buf.write_fmt(value);
+            self.0.push((idx, Some(Box::from(buf.as_str()))));
+        });
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 impl<'a> Generator<'a> {
@@ -443,24 +549,20 @@ impl<'a> Generator<'a> {
         if n == 0 {
             return None;
         }
-        let mut first = None;
         let p = &Props::new(crm.store(kind));
-        for i in 0..n {
-            let id = crm.alloc_id();
-            first.get_or_insert(id);
-            let store = crm.store_mut(kind);
-            let rec = match kind {
-                ObjectKind::Companies => self.company(p, i),
-                ObjectKind::Contacts => self.contact(p, store, i, id),
-                ObjectKind::Products => self.product(p, i, id),
-                ObjectKind::Deals => self.deal(p, i, id),
-                ObjectKind::LineItems => self.line_item(p, i, id),
-                ObjectKind::Tickets => self.ticket(p, i, id),
-                _ => self.engagement(p, kind, i, id),
-            };
+        // One id sequence per portal and nothing else allocates under the lock: the
+        // type's ids are `first..first + n`.
+        let first = crm.alloc_id();
+        for _ in 1..n {
+            crm.alloc_id();
+        }
+        let store = crm.store_mut(kind);
+        // Serial on purpose: a second thread generating while this one inserts was
+        // 2x slower (glibc frees of another thread's allocations contend).
+        for (i, id) in (first..).take(n).enumerate() {
+            let rec = self.record(p, Some(store), kind, i, id);
             store.insert(id, rec.0, now, 0);
         }
-        let first = first?;
         match kind {
             ObjectKind::Companies => self.company_ids = first,
             ObjectKind::Contacts => self.contact_ids = first,
@@ -468,6 +570,25 @@ impl<'a> Generator<'a> {
             _ => {}
         }
         Some(first)
+    }
+
+    fn record(
+        &mut self,
+        p: &Props,
+        store: Option<&ObjectStore>,
+        kind: ObjectKind,
+        i: usize,
+        id: u64,
+    ) -> Rec {
+        match kind {
+            ObjectKind::Companies => self.company(p, i),
+            ObjectKind::Contacts => self.contact(p, store, i, id),
+            ObjectKind::Products => self.product(p, i, id),
+            ObjectKind::Deals => self.deal(p, i, id),
+            ObjectKind::LineItems => self.line_item(p, i, id),
+            ObjectKind::Tickets => self.ticket(p, i, id),
+            _ => self.engagement(p, kind, i, id),
+        }
     }
 
     fn link(&mut self, from: (ObjectKind, u64), to: (ObjectKind, u64)) {
@@ -529,8 +650,8 @@ impl<'a> Generator<'a> {
         let mut r = Rec::with_capacity(16);
         r.set(p.idx("name"), name.as_str());
         r.set(p.idx("domain"), domain.as_str());
-        r.set(p.idx("website"), format!("https://www.{domain}"));
-        r.set(p.idx("industry"), rng.pick(INDUSTRY_VALUES).to_owned());
+        r.setf(p.idx("website"), format_args!("https://www.{domain}"));
+        r.set(p.idx("industry"), rng.pick(INDUSTRY_VALUES));
         r.set(
             p.idx("type"),
             *rng.pick(&[
@@ -538,9 +659,9 @@ impl<'a> Generator<'a> {
             ]),
         );
         r.set(p.idx("phone"), phone(&mut rng));
-        r.set(
+        r.setf(
             p.idx("address"),
-            format!("{} {}", rng.range(1, 9999), rng.pick(STREETS)),
+            format_args!("{} {}", rng.range(1, 9999), rng.pick(STREETS)),
         );
         r.set(p.idx("city"), city_name);
         r.set(p.idx("state"), state);
@@ -551,9 +672,9 @@ impl<'a> Generator<'a> {
             p.idx("annualrevenue"),
             (employees * rng.range(80, 250) * 1000).to_string(),
         );
-        r.set(
+        r.setf(
             p.idx("description"),
-            format!(
+            format_args!(
                 "{name} builds {} for {}.",
                 rng.pick(OFFERINGS),
                 rng.pick(MARKETS)
@@ -568,11 +689,12 @@ impl<'a> Generator<'a> {
             p.idx("is_public"),
             if rng.chance(10) { "true" } else { "false" },
         );
+        p.owner(&mut r, &mut rng);
         self.companies.push(Company { name, domain, city });
         r
     }
 
-    fn contact(&mut self, p: &Props, store: &ObjectStore, i: usize, id: u64) -> Rec {
+    fn contact(&mut self, p: &Props, store: Option<&ObjectStore>, i: usize, id: u64) -> Rec {
         let mut rng = self.rng(ObjectKind::Contacts, i);
         let f = rng.below(FIRST_NAMES.len());
         let l = rng.below(LAST_NAMES.len());
@@ -585,7 +707,7 @@ impl<'a> Generator<'a> {
         let (fl, ll) = (&self.lower.0[f], &self.lower.1[l]);
         let mut email = format!("{fl}.{ll}{id}@{domain}");
         let mut n = 1;
-        while p.had_records && store.find_unique(email_idx, &email).is_some() {
+        while store.is_some_and(|s| p.had_records && s.find_unique(email_idx, &email).is_some()) {
             n += 1;
             email = format!("{fl}.{ll}{id}.{n}@{domain}");
         }
@@ -601,12 +723,12 @@ impl<'a> Generator<'a> {
         }
         if let Some(c) = company {
             r.set(p.idx("company"), c.name.as_str());
-            r.set(p.idx("website"), format!("https://www.{}", c.domain));
+            r.setf(p.idx("website"), format_args!("https://www.{}", c.domain));
         }
         r.set(p.idx("jobtitle"), *rng.pick(JOB_TITLES));
-        r.set(
+        r.setf(
             p.idx("address"),
-            format!("{} {}", rng.range(1, 9999), rng.pick(STREETS)),
+            format_args!("{} {}", rng.range(1, 9999), rng.pick(STREETS)),
         );
         r.set(p.idx("city"), city_name);
         r.set(p.idx("state"), state);
@@ -640,6 +762,7 @@ impl<'a> Generator<'a> {
                 (ObjectKind::Companies, self.company_ids + c as u64),
             );
         }
+        p.owner(&mut r, &mut rng);
         self.contact_names.push((f as u16, l as u16));
         r
     }
@@ -672,14 +795,14 @@ impl<'a> Generator<'a> {
         let term = recurring.then(|| *rng.pick(&["P1M", "P12M", "P24M"]));
         let mut r = Rec::with_capacity(10);
         r.set(p.idx("name"), name.as_str());
-        r.set(
+        r.setf(
             p.idx("description"),
-            format!("{tier} edition of {line}: {}.", rng.pick(OFFERINGS)),
+            format_args!("{tier} edition of {line}: {}.", rng.pick(OFFERINGS)),
         );
         r.set(p.idx("price"), price.as_str());
         r.set(p.idx("hs_sku"), sku.as_str());
         let cost: f64 = price.parse().unwrap_or(0.0) * 0.35;
-        r.set(p.idx("hs_cost_of_goods_sold"), format!("{cost:.2}"));
+        r.setf(p.idx("hs_cost_of_goods_sold"), format_args!("{cost:.2}"));
         if let Some(term) = term {
             r.set(p.idx("hs_recurring_billing_period"), term);
             r.set(
@@ -693,9 +816,9 @@ impl<'a> Generator<'a> {
                 *rng.pick(&["inventory", "non_inventory"]),
             );
         }
-        r.set(
+        r.setf(
             p.idx("hs_url"),
-            format!("https://shop.example/products/{}", sku.to_ascii_lowercase()),
+            format_args!("https://shop.example/products/{}", sku.to_ascii_lowercase()),
         );
         self.products.push((
             id,
@@ -717,7 +840,7 @@ impl<'a> Generator<'a> {
             Some(c) => format!("{} - {what}", self.companies[c].name),
             None => format!("{what} #{}", i + 1),
         };
-        let stage = DEAL_STAGES[rng.below(DEAL_STAGES.len())].0;
+        let stage = p.stage(&mut rng, DEAL_STAGES);
         let amount = rng.range(5, 2000) * 100 + [0, 50][rng.below(2)];
         let close = BASE_MS + i64::try_from(rng.range(0, 364)).unwrap_or(0) * DAY_MS;
         let mut r = Rec::with_capacity(10);
@@ -732,6 +855,7 @@ impl<'a> Generator<'a> {
         );
         r.set(p.idx("hs_priority"), *rng.pick(&["low", "medium", "high"]));
         r.set(p.idx("deal_currency_code"), "USD");
+        p.owner(&mut r, &mut rng);
         if let Some(c) = company {
             self.link(
                 (ObjectKind::Deals, id),
@@ -781,12 +905,13 @@ impl<'a> Generator<'a> {
         let (subject, category) = *rng.pick(TICKET_SUBJECTS);
         let mut r = Rec::with_capacity(8);
         r.set(p.idx("subject"), subject);
-        r.set(
+        r.setf(
             p.idx("content"),
-            format!("{subject}. {}", rng.pick(TICKET_DETAILS)),
+            format_args!("{subject}. {}", rng.pick(TICKET_DETAILS)),
         );
         r.set(p.idx("hs_pipeline"), "0");
-        let stage = TICKET_STAGES[rng.below(TICKET_STAGES.len())].0;
+        p.owner(&mut r, &mut rng);
+        let stage = p.stage(&mut rng, TICKET_STAGES);
         r.set(p.idx("hs_pipeline_stage"), stage);
         r.set(
             p.idx("hs_ticket_priority"),
@@ -797,7 +922,7 @@ impl<'a> Generator<'a> {
             p.idx("source_type"),
             *rng.pick(&["CHAT", "EMAIL", "FORM", "PHONE"]),
         );
-        if stage == "4" {
+        if p.is_closed(stage) {
             let at = BASE_MS + i64::try_from(rng.range(0, 364 * 24)).unwrap_or(0) * 3_600_000;
             r.set(p.idx("closed_date"), time::iso(at));
         }
@@ -823,21 +948,22 @@ impl<'a> Generator<'a> {
         let topic = *rng.pick(TOPICS);
         let mut r = Rec::with_capacity(10);
         r.set(p.idx("hs_timestamp"), time::iso(at));
+        p.owner(&mut r, &mut rng);
         match kind {
             ObjectKind::Notes => {
-                r.set(
+                r.setf(
                     p.idx("hs_note_body"),
-                    format!(
+                    format_args!(
                         "<p>Spoke with {who} about {topic}. {}</p>",
                         rng.pick(NEXT_STEPS)
                     ),
                 );
             }
             ObjectKind::Calls => {
-                r.set(p.idx("hs_call_title"), format!("Call with {who}"));
-                r.set(
+                r.setf(p.idx("hs_call_title"), format_args!("Call with {who}"));
+                r.setf(
                     p.idx("hs_call_body"),
-                    format!("<p>Discussed {topic}. {}</p>", rng.pick(NEXT_STEPS)),
+                    format_args!("<p>Discussed {topic}. {}</p>", rng.pick(NEXT_STEPS)),
                 );
                 r.set(
                     p.idx("hs_call_duration"),
@@ -855,10 +981,10 @@ impl<'a> Generator<'a> {
                 r.set(p.idx("hs_call_to_number"), phone(&mut rng));
             }
             ObjectKind::Emails => {
-                r.set(p.idx("hs_email_subject"), format!("Re: {topic}"));
-                r.set(
+                r.setf(p.idx("hs_email_subject"), format_args!("Re: {topic}"));
+                r.setf(
                     p.idx("hs_email_text"),
-                    format!(
+                    format_args!(
                         "Hi {who},\n\nFollowing up on {topic}. {}",
                         rng.pick(NEXT_STEPS)
                     ),
@@ -871,8 +997,14 @@ impl<'a> Generator<'a> {
             }
             ObjectKind::Meetings => {
                 let minutes = [15i64, 30, 30, 45, 60][rng.below(5)];
-                r.set(p.idx("hs_meeting_title"), format!("{topic} with {who}"));
-                r.set(p.idx("hs_meeting_body"), format!("<p>Agenda: {topic}.</p>"));
+                r.setf(
+                    p.idx("hs_meeting_title"),
+                    format_args!("{topic} with {who}"),
+                );
+                r.setf(
+                    p.idx("hs_meeting_body"),
+                    format_args!("<p>Agenda: {topic}.</p>"),
+                );
                 r.set(
                     p.idx("hs_meeting_location"),
                     *rng.pick(&["Zoom", "Google Meet", "Microsoft Teams", "Office", "Phone"]),
@@ -894,13 +1026,13 @@ impl<'a> Generator<'a> {
                 );
             }
             _ => {
-                r.set(
+                r.setf(
                     p.idx("hs_task_subject"),
-                    format!("Follow up with {who} on {topic}"),
+                    format_args!("Follow up with {who} on {topic}"),
                 );
-                r.set(
+                r.setf(
                     p.idx("hs_task_body"),
-                    format!("<p>{}</p>", rng.pick(NEXT_STEPS)),
+                    format_args!("<p>{}</p>", rng.pick(NEXT_STEPS)),
                 );
                 r.set(
                     p.idx("hs_task_status"),

@@ -20,7 +20,10 @@ const TYPES: &[(&str, &str)] = &[
         "email,firstname,lastname,company,website,jobtitle,lifecyclestage",
     ),
     ("products", "name,price,hs_sku,recurringbillingfrequency"),
-    ("deals", "dealname,amount,dealstage,pipeline,closedate"),
+    (
+        "deals",
+        "dealname,amount,dealstage,pipeline,closedate,hubspot_owner_id",
+    ),
     (
         "line_items",
         "name,price,quantity,amount,hs_product_id,hs_sku",
@@ -161,6 +164,17 @@ async fn seeded_records_are_valid() {
         "closedwon",
         "closedlost",
     ];
+    let owners: Vec<String> = hubspot_sim::crm::owners::owners(ACME_INC)
+        .iter()
+        .filter(|o| !o.archived)
+        .map(|o| o.id.to_string())
+        .collect();
+    let owned = records["deals"]
+        .values()
+        .filter_map(|p| p["hubspot_owner_id"].as_str())
+        .inspect(|o| assert!(owners.iter().any(|x| x == o), "owner {o}"))
+        .count();
+    assert!(owned > 0, "most deals have an owner");
     for p in records["deals"].values() {
         let stage = p["dealstage"].as_str().unwrap();
         assert!(stages.contains(&stage) || closed.contains(&stage), "{p}");
