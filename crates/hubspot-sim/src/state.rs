@@ -63,6 +63,12 @@ pub struct SimConfig {
     /// CRM search: most filters in one request, all groups together. Default 25.
     #[serde(default = "default_search_max_filters_total")]
     pub search_max_filters_total: usize,
+    /// Most inputs in an object batch request (50 when property history is asked). Default 100.
+    #[serde(default = "default_batch_max_inputs")]
+    pub batch_max_inputs: usize,
+    /// Most inputs in an associations v4 batch request. Default 1000.
+    #[serde(default = "default_association_batch_max_inputs")]
+    pub association_batch_max_inputs: usize,
     /// Requests per (app, portal) in the rolling 10-second window; 0 = off. Default 110.
     #[serde(default = "default_rate_limit_per_10s")]
     pub rate_limit_per_10s: u32,
@@ -101,6 +107,14 @@ fn default_search_max_filters_total() -> usize {
     25
 }
 
+fn default_batch_max_inputs() -> usize {
+    100
+}
+
+fn default_association_batch_max_inputs() -> usize {
+    1000
+}
+
 fn default_true() -> bool {
     true
 }
@@ -119,6 +133,8 @@ impl Default for SimConfig {
             search_max_filter_groups: default_search_max_filter_groups(),
             search_max_filters_per_group: default_search_max_filters_per_group(),
             search_max_filters_total: default_search_max_filters_total(),
+            batch_max_inputs: default_batch_max_inputs(),
+            association_batch_max_inputs: default_association_batch_max_inputs(),
             rate_limit_per_10s: default_rate_limit_per_10s(),
             search_rate_limit_per_sec: default_search_rate_limit_per_sec(),
             private_app_daily_limit: default_private_app_daily_limit(),
@@ -139,6 +155,8 @@ pub struct ConfigPatch {
     pub search_max_filter_groups: Option<usize>,
     pub search_max_filters_per_group: Option<usize>,
     pub search_max_filters_total: Option<usize>,
+    pub batch_max_inputs: Option<usize>,
+    pub association_batch_max_inputs: Option<usize>,
     pub rate_limit_per_10s: Option<u32>,
     pub search_rate_limit_per_sec: Option<u32>,
     pub private_app_daily_limit: Option<u64>,
@@ -674,6 +692,12 @@ impl Sim {
             }
             if let Some(n) = patch.search_max_filters_total {
                 s.config.search_max_filters_total = n;
+            }
+            if let Some(n) = patch.batch_max_inputs {
+                s.config.batch_max_inputs = n;
+            }
+            if let Some(n) = patch.association_batch_max_inputs {
+                s.config.association_batch_max_inputs = n;
             }
             if let Some(urls) = patch.sandbox_redirect_urls {
                 s.config.sandbox_redirect_urls = urls.clone();

@@ -36,8 +36,6 @@ use crate::state::{Sim, now_ms};
 
 /// Default and largest `limit` of the per-record list.
 pub const DEFAULT_ASSOC_LIMIT: usize = 500;
-/// Largest batch (read: HubSpot's documented 1000; the others: the same, a choice).
-pub const MAX_ASSOC_BATCH: usize = 1000;
 /// First type id of user-defined labels in a portal.
 pub const FIRST_LABEL_TYPE_ID: u32 = 1000;
 
@@ -1278,9 +1276,10 @@ fn run_batch(
         .get("inputs")
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::validation("Invalid input JSON: `inputs` must be an array"))?;
-    if inputs.len() > MAX_ASSOC_BATCH {
+    let max = sim.with(|s| s.config.association_batch_max_inputs);
+    if inputs.len() > max {
         return Err(ApiError::validation(format!(
-            "Too many inputs: {} were given; a batch takes at most {MAX_ASSOC_BATCH}",
+            "Too many inputs: {} were given; a batch takes at most {max}",
             inputs.len()
         )));
     }

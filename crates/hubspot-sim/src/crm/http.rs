@@ -21,8 +21,6 @@ pub const DEFAULT_LIMIT: usize = 10;
 pub const MAX_LIMIT: usize = 100;
 /// Largest `limit` (and batch size) when property history is asked for.
 pub const MAX_LIMIT_WITH_HISTORY: usize = 50;
-/// Largest batch.
-pub const MAX_BATCH_INPUTS: usize = 100;
 
 /// Read or write access to an object type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::crm::associations;
 use crate::crm::events::Events;
 use crate::crm::http::{
-    self, Access, MAX_BATCH_INPUTS, MAX_LIMIT_WITH_HISTORY, ObjectQuery, id_text, input, json_body,
-    respond,
+    self, Access, MAX_LIMIT_WITH_HISTORY, ObjectQuery, id_text, input, json_body, respond,
 };
 use crate::crm::schema::ObjectKind;
 use crate::crm::store::{Changes, ObjectStore, PortalCrm, Selection, normalize_unique, not_found};
@@ -540,10 +539,11 @@ pub async fn batch(
     let (caller, kind) = http::authorize(&sim, &headers, &object_type, access)?;
     let q = ObjectQuery::parse(query.as_deref())?;
     let body: BatchBody = input(json_body(&headers, &body)?)?;
+    let configured = sim.with(|s| s.config.batch_max_inputs);
     let max = if body.properties_with_history.is_empty() {
-        MAX_BATCH_INPUTS
+        configured
     } else {
-        MAX_LIMIT_WITH_HISTORY
+        configured.min(MAX_LIMIT_WITH_HISTORY)
     };
     if body.inputs.len() > max {
         return Err(ApiError::validation(format!(

@@ -632,6 +632,31 @@ async fn batch_limits() {
         )
         .await;
     assert_error(&r, StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND");
+
+    // The limits are simulator settings.
+    let r = c
+        .call(
+            Method::PATCH,
+            "/_sim/config",
+            Some(json!({"batch_max_inputs": 2, "association_batch_max_inputs": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let three: Vec<Value> = (0..3).map(|i| json!({"id": i.to_string()})).collect();
+    let r = c
+        .post(
+            "/crm/v3/objects/contacts/batch/read",
+            json!({"inputs": three}),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    let r = c
+        .post(
+            "/crm/v4/associations/contacts/companies/batch/read",
+            json!({"inputs": [{"id": "1"}, {"id": "2"}]}),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 }
 
 #[tokio::test]
