@@ -145,3 +145,61 @@ pub fn is_iso(v: &Value) -> bool {
     let s = v.as_str().unwrap_or_default();
     s.len() == 24 && s.as_bytes()[10] == b'T' && s.ends_with('Z')
 }
+
+/// Points the sandbox app's webhooks at a receiver on 127.0.0.1:0 with these subscriptions
+/// (created active); returns the app id and the events the receiver gets, one by one.
+pub async fn subscribe_webhooks(
+    c: &Crm,
+    subscriptions: &[Value],
+) -> (i64, tokio::sync::mpsc::UnboundedReceiver<Value>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let tx = tx.clone();
+            async move {
+                let events: Vec<Value> = serde_json::from_slice(&body).unwrap_or_default();
+                for e in events {
+                    let _ = tx.send(e);
+                }
+                ""
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let (status, apps) = c.sim.get_json("/_sim/apps", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let app_id = apps[0]["app_id"].as_i64().unwrap();
+    let key = apps[0]["developer_api_key"].as_str().unwrap().to_owned();
+    let hook = |method: Method, path: String, body: Value| {
+        c.sim
+            .http
+            .request(method, c.sim.url(&path))
+            .query(&[("hapikey", key.as_str())])
+            .json(&body)
+            .send()
+    };
+    let r = hook(
+        Method::PUT,
+        format!("/webhooks/v3/{app_id}/settings"),
+        json!({"targetUrl": url, "throttling": {"maxConcurrentRequests": 5}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    for sub in subscriptions {
+        let r = hook(
+            Method::POST,
+            format!("/webhooks/v3/{app_id}/subscriptions"),
+            sub.clone(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    (app_id, rx)
+}

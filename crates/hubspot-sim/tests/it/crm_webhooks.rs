@@ -2,76 +2,19 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use serde_json::json;
 
 use crate::crm_support::*;
-
-/// A receiver on 127.0.0.1:0 that forwards every event it gets.
-async fn receiver() -> (String, mpsc::UnboundedReceiver<Value>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: Bytes| {
-            let tx = tx.clone();
-            async move {
-                let events: Vec<Value> = serde_json::from_slice(&body).unwrap_or_default();
-                for e in events {
-                    let _ = tx.send(e);
-                }
-                ""
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (url, rx)
-}
 
 #[tokio::test]
 async fn crm_writes_are_sent_as_webhook_events() {
     let c = crm().await;
-    let (url, mut rx) = receiver().await;
-    let (status, apps) = c.sim.get_json("/_sim/apps", None).await;
-    assert_eq!(status, StatusCode::OK);
-    let app_id = apps[0]["app_id"].as_i64().unwrap();
-    let key = apps[0]["developer_api_key"].as_str().unwrap().to_owned();
-    let hook = |method: Method, path: String, body: Value| {
-        c.sim
-            .http
-            .request(method, c.sim.url(&path))
-            .query(&[("hapikey", key.as_str())])
-            .json(&body)
-            .send()
-    };
-    let r = hook(
-        Method::PUT,
-        format!("/webhooks/v3/{app_id}/settings"),
-        json!({"targetUrl": url, "throttling": {"maxConcurrentRequests": 5}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    for sub in [
+    let (app_id, mut rx) = subscribe_webhooks(&c, &[
         json!({"eventType": "contact.creation", "active": true}),
         json!({"eventType": "contact.propertyChange", "propertyName": "firstname", "active": true}),
         json!({"eventType": "contact.deletion", "active": true}),
         json!({"eventType": "contact.merge", "active": true}),
-    ] {
-        let r = hook(
-            Method::POST,
-            format!("/webhooks/v3/{app_id}/subscriptions"),
-            sub,
-        )
-        .await
-        .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-    }
+    ]).await;
 
     let a = c
         .create("contacts", json!({"email": "w@x.io", "firstname": "Wes"}))

@@ -291,57 +291,10 @@ async fn forms_need_the_forms_scope() {
 #[tokio::test]
 async fn submissions_emit_contact_webhooks() {
     let c = crm_with(ACME_INC, SCOPES).await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let tx = tx.clone();
-            async move {
-                let events: Vec<Value> = serde_json::from_slice(&body).unwrap_or_default();
-                for e in events {
-                    let _ = tx.send(e);
-                }
-                ""
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let (_, apps) = c.sim.get_json("/_sim/apps", None).await;
-    let app_id = apps[0]["app_id"].as_i64().unwrap();
-    let key = apps[0]["developer_api_key"].as_str().unwrap().to_owned();
-    let hook = |method: Method, path: String, body: Value| {
-        c.sim
-            .http
-            .request(method, c.sim.url(&path))
-            .query(&[("hapikey", key.as_str())])
-            .json(&body)
-            .send()
-    };
-    let r = hook(
-        Method::PUT,
-        format!("/webhooks/v3/{app_id}/settings"),
-        json!({"targetUrl": url, "throttling": {"maxConcurrentRequests": 5}}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    for sub in [
+    let (_, mut rx) = subscribe_webhooks(&c, &[
         json!({"eventType": "contact.creation", "active": true}),
         json!({"eventType": "contact.propertyChange", "propertyName": "firstname", "active": true}),
-    ] {
-        let r = hook(
-            Method::POST,
-            format!("/webhooks/v3/{app_id}/subscriptions"),
-            sub,
-        )
-        .await
-        .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-    }
+    ]).await;
 
     let f = create_form(&c, "Hooks").await;
     let submit = format!(
