@@ -57,7 +57,9 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
         .merge(faults::routes())
         .fallback(middleware::not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed)
-        // Innermost first: rate limits, then injected faults, then headers and the log.
+        // Innermost first: the URI length limit (414 on every path, unknown ones
+        // included), rate limits, then injected faults, then headers and the log.
+        .layer(axum::middleware::from_fn(crm::http::uri_limit))
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             limits::enforce,

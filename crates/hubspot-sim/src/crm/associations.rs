@@ -163,6 +163,16 @@ pub fn default_type(from: ObjectKind, to: ObjectKind) -> Option<u32> {
 /// One side of an association.
 pub type Node = (ObjectKind, u64);
 
+/// The type ids one `add` writes, both ways; see [`Associations::prepare`].
+#[derive(Debug)]
+pub struct PreparedTypes {
+    all: Vec<u32>,
+    inverse: Vec<u32>,
+    primary: bool,
+    /// The primary-company types of the non-company side.
+    primary_types: Vec<u32>,
+}
+
 /// One direction of an association: the other record and the type ids.
 #[derive(Debug, Clone)]
 pub struct Edge {
@@ -269,6 +279,7 @@ impl Associations {
         (list, pos)
     }
 
+    /// Adds `types` (sorted, no duplicates) to the edge `from` → `to`; true when new.
     fn put_types(&mut self, from: Node, to: Node, types: &[u32]) -> bool {
         let (list, pos) = self.edge_slot(from, to);
         match pos {
@@ -284,7 +295,7 @@ impl Associations {
                     Edge {
                         kind: to.0,
                         id: to.1,
-                        types: union(types, &[]),
+                        types: types.into(),
                     },
                 );
                 true
@@ -338,33 +349,77 @@ impl Associations {
         &list[start..end]
     }
 
+    /// What [`Associations::add`] writes for `types` between two object kinds: worked out
+    /// once, so a bulk insert (seeding) does not repeat it per pair.
+    pub fn prepare(&self, from: ObjectKind, to: ObjectKind, types: &[u32]) -> PreparedTypes {
+        let mut all: Vec<u32> = types.to_vec();
+        if let Some(base) = default_type(from, to)
+            && !all.contains(&base)
+        {
+            all.push(base);
+        }
+        all.sort_unstable();
+        all.dedup();
+        let primary = all
+            .iter()
+            .any(|t| self.type_of(*t).is_some_and(|t| t.primary));
+        // The non-company side has at most one primary company.
+        let owner = if to == ObjectKind::Companies {
+            from
+        } else {
+            to
+        };
+        let primary_types: Vec<u32> = DEFINED
+            .iter()
+            .filter(|t| t.primary && t.from == owner && t.to == ObjectKind::Companies)
+            .map(|t| t.id)
+            .collect();
+        let mut inverse: Vec<u32> = all.iter().map(|t| self.inverse(*t)).collect();
+        inverse.sort_unstable();
+        inverse.dedup();
+        PreparedTypes {
+            all,
+            inverse,
+            primary,
+            primary_types,
+        }
+    }
+
     /// Adds types (already checked to fit `from` → `to`) and their inverses. A primary
     /// type also adds the pair's unlabeled type and takes the primary flag from the
     /// record's previous primary; a label adds the unlabeled type too. Returns the
     /// changes to report (empty when nothing was new).
     pub fn add(&mut self, from: Node, to: Node, types: &[u32]) -> Vec<AssocChange> {
-        let mut all: Vec<u32> = types.to_vec();
-        if let Some(base) = default_type(from.0, to.0)
-            && !all.contains(&base)
-        {
-            all.push(base);
+        let prepared = self.prepare(from.0, to.0, types);
+        if !self.add_prepared(from, to, &prepared) {
+            return Vec::new();
         }
-        let primary = all
-            .iter()
-            .any(|t| self.type_of(*t).is_some_and(|t| t.primary));
-        let mut changes = Vec::new();
-        if primary {
-            // The non-company side has at most one primary company.
+        let primary = prepared.primary;
+        vec![
+            AssocChange {
+                from,
+                to,
+                removed: false,
+                primary,
+            },
+            AssocChange {
+                from: to,
+                to: from,
+                removed: false,
+                primary,
+            },
+        ]
+    }
+
+    /// [`Associations::add`] with the types worked out beforehand; true when anything was new.
+    pub fn add_prepared(&mut self, from: Node, to: Node, prepared: &PreparedTypes) -> bool {
+        if prepared.primary {
             let (owner, company) = if to.0 == ObjectKind::Companies {
                 (from, to)
             } else {
                 (to, from)
             };
-            let prim: Vec<u32> = DEFINED
-                .iter()
-                .filter(|t| t.primary && t.from == owner.0 && t.to == ObjectKind::Companies)
-                .map(|t| t.id)
-                .collect();
+            let prim = &prepared.primary_types;
             let old: Vec<u64> = self
                 .list(owner, ObjectKind::Companies)
                 .iter()
@@ -374,28 +429,13 @@ impl Associations {
             for c in old {
                 let c = (ObjectKind::Companies, c);
                 let inv: Vec<u32> = prim.iter().map(|t| self.inverse(*t)).collect();
-                self.strip_types(owner, c, &prim);
+                self.strip_types(owner, c, prim);
                 self.strip_types(c, owner, &inv);
             }
         }
-        let inverse: Vec<u32> = all.iter().map(|t| self.inverse(*t)).collect();
-        let a = self.put_types(from, to, &all);
-        let b = self.put_types(to, from, &inverse);
-        if a || b {
-            changes.push(AssocChange {
-                from,
-                to,
-                removed: false,
-                primary,
-            });
-            changes.push(AssocChange {
-                from: to,
-                to: from,
-                removed: false,
-                primary,
-            });
-        }
-        changes
+        let a = self.put_types(from, to, &prepared.all);
+        let b = self.put_types(to, from, &prepared.inverse);
+        a || b
     }
 
     /// Removes every type between two records (both directions).
@@ -810,9 +850,9 @@ impl Sim {
                     )));
                 }
             }
-            let types = [type_id];
+            let prepared = crm.associations.prepare(from, to, &[type_id]);
             for &(a, b) in &pairs {
-                crm.associations.add((from, a), (to, b), &types);
+                crm.associations.add_prepared((from, a), (to, b), &prepared);
             }
             Ok(pairs.len())
         })

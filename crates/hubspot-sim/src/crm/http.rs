@@ -13,7 +13,7 @@ use crate::crm::schema::ObjectKind;
 use crate::errors::ApiError;
 use crate::state::Sim;
 
-/// Longest request target (path and query) the CRM endpoints accept; longer → 414.
+/// Longest request target (path and query) the simulator accepts on any path; longer → 414.
 pub const MAX_URI_BYTES: usize = 16 * 1024;
 /// Default `limit` of list endpoints.
 pub const DEFAULT_LIMIT: usize = 10;

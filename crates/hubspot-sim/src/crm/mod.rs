@@ -7,7 +7,8 @@
 //! * [`search`]: `POST .../{objectType}/search` on both object API prefixes
 //! * [`properties`]: `/crm/v3/properties/...`, `/crm/properties/2026-03/...`,
 //!   `/properties/v2/{object}/properties`, `/crm/v3/schemas`
-//! * [`http`]: authorization, bodies, query parameters, the 414 limit
+//! * [`http`]: authorization, bodies, query parameters, the 414 limit (applied to every
+//!   path by [`crate::router`])
 //! * [`associations`]: associations v4 (`/crm/v4/...`, `/crm/associations/...`), type
 //!   ids, labels, create-time associations and `associations=` on reads
 //! * [`pipelines`]: deal and ticket pipelines (`/crm/v3/pipelines`, `/crm/pipelines/2026-03`)
@@ -115,7 +116,25 @@ pub fn routes() -> Router<Sim> {
             )
             .route(
                 &format!("{base}/{{object_type}}/groups"),
-                get(properties::groups),
+                get(properties::groups).post(properties::create_group),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/groups/{{group_name}}"),
+                get(properties::get_group)
+                    .patch(properties::update_group)
+                    .delete(properties::delete_group),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/batch/read"),
+                post(properties::batch_read),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/batch/create"),
+                post(properties::batch_create),
+            )
+            .route(
+                &format!("{base}/{{object_type}}/batch/archive"),
+                post(properties::batch_archive),
             )
             .route(
                 &format!("{base}/{{object_type}}/{{name}}"),
@@ -138,5 +157,4 @@ pub fn routes() -> Router<Sim> {
         .merge(associations::routes())
         .merge(pipelines::routes())
         .merge(owners::routes())
-        .layer(axum::middleware::from_fn(http::uri_limit))
 }

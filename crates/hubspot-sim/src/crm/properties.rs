@@ -1,4 +1,5 @@
 //! The properties API (`/crm/v3/properties/{objectType}`, `/crm/properties/2026-03/{objectType}`),
+//! with its batches and property groups,
 //! the legacy `/properties/v2/{object}/properties` list and `/crm/v3/schemas`.
 
 use axum::body::Bytes;
@@ -11,6 +12,8 @@ use serde_json::{Value, json};
 use crate::auth::{self, Caller, Scopes};
 use crate::crm::http::{self, ObjectQuery, input, json_body, respond};
 use crate::crm::schema::{ObjectKind, PropOption, PropType, PropertyDef};
+use crate::crm::store::ObjectStore;
+use crate::crm::time;
 use crate::errors::ApiError;
 use crate::state::{Sim, now_ms};
 
@@ -115,6 +118,57 @@ pub async fn get_one(
     Ok(respond(&caller, StatusCode::OK, body))
 }
 
+/// A property group of an object type in a portal.
+#[derive(Debug, Clone)]
+pub struct PropertyGroup {
+    pub name: String,
+    pub label: String,
+    pub display_order: i64,
+    /// Built-in groups cannot be changed or deleted.
+    pub builtin: bool,
+}
+
+impl PropertyGroup {
+    /// The built-in groups of an object type, in their display order.
+    pub fn builtin(kind: ObjectKind) -> Vec<Self> {
+        kind.groups()
+            .iter()
+            .zip(0..)
+            .map(|((name, label), order)| Self {
+                name: (*name).to_owned(),
+                label: (*label).to_owned(),
+                display_order: order,
+                builtin: true,
+            })
+            .collect()
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "label": self.label,
+            "displayOrder": self.display_order,
+            "archived": false,
+        })
+    }
+}
+
+fn group_not_found(kind: ObjectKind, name: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "Unable to find property group {name} on object type {}",
+        kind.plural()
+    ))
+}
+
+/// Property and group names: lowercase letters, digits and `_`, starting with a letter.
+fn valid_name(name: &str) -> bool {
+    name.len() <= 100
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// `GET /properties/{objectType}/groups`.
 pub async fn groups(
     State(sim): State<Sim>,
@@ -122,19 +176,168 @@ pub async fn groups(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
-    let results: Vec<Value> = kind
-        .groups()
-        .iter()
-        .enumerate()
-        .map(|(i, (name, label))| {
-            json!({"name": name, "label": label, "displayOrder": i, "archived": false})
-        })
-        .collect();
+    let results: Vec<Value> = sim.with(|s| {
+        s.crm
+            .portal(caller.portal.id)
+            .store(kind)
+            .groups
+            .iter()
+            .map(PropertyGroup::to_json)
+            .collect()
+    });
     Ok(respond(
         &caller,
         StatusCode::OK,
         json!({ "results": results }),
     ))
+}
+
+/// `GET /properties/{objectType}/groups/{groupName}`.
+pub async fn get_group(
+    State(sim): State<Sim>,
+    Path((object_type, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
+    let body = sim.with(|s| {
+        s.crm
+            .portal(caller.portal.id)
+            .store(kind)
+            .groups
+            .iter()
+            .find(|g| g.name == name)
+            .map(PropertyGroup::to_json)
+            .ok_or_else(|| group_not_found(kind, &name))
+    })?;
+    Ok(respond(&caller, StatusCode::OK, body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupInput {
+    name: Option<String>,
+    label: Option<String>,
+    display_order: Option<i64>,
+}
+
+/// `POST /properties/{objectType}/groups` `{name, label, displayOrder?}`: 201.
+pub async fn create_group(
+    State(sim): State<Sim>,
+    Path(object_type): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let g: GroupInput = input(json_body(&headers, &body)?)?;
+    let name = g.name.ok_or_else(|| missing_field("name"))?;
+    let label = g.label.ok_or_else(|| missing_field("label"))?;
+    if !valid_name(&name) {
+        return Err(ApiError::validation(format!(
+            "Property group name '{name}' is invalid: use lowercase letters, digits and underscores, starting with a letter"
+        )));
+    }
+    if label.trim().is_empty() {
+        return Err(ApiError::validation("label must not be empty"));
+    }
+    let body = sim.with(|s| {
+        let store = s.crm.portal(caller.portal.id).store_mut(kind);
+        if store.groups.iter().any(|x| x.name == name) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "OBJECT_ALREADY_EXISTS",
+                format!("Property group named '{name}' already exists."),
+            ));
+        }
+        let group = PropertyGroup {
+            name,
+            label,
+            display_order: g.display_order.unwrap_or(-1),
+            builtin: false,
+        };
+        let json = group.to_json();
+        store.groups.push(group);
+        Ok(json)
+    })?;
+    Ok(respond(&caller, StatusCode::CREATED, body))
+}
+
+fn builtin_group(name: &str) -> ApiError {
+    ApiError::validation(format!(
+        "Property group '{name}' is a HubSpot-defined group; it cannot be changed or deleted"
+    ))
+}
+
+/// `PATCH /properties/{objectType}/groups/{groupName}` `{label?, displayOrder?}`: 200.
+pub async fn update_group(
+    State(sim): State<Sim>,
+    Path((object_type, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let g: GroupInput = input(json_body(&headers, &body)?)?;
+    if g.label.as_deref().is_some_and(|l| l.trim().is_empty()) {
+        return Err(ApiError::validation("label must not be empty"));
+    }
+    let body = sim.with(|s| {
+        let store = s.crm.portal(caller.portal.id).store_mut(kind);
+        let group = store
+            .groups
+            .iter_mut()
+            .find(|x| x.name == name)
+            .ok_or_else(|| group_not_found(kind, &name))?;
+        if group.builtin {
+            return Err(builtin_group(&name));
+        }
+        if let Some(v) = g.label {
+            group.label = v;
+        }
+        if let Some(v) = g.display_order {
+            group.display_order = v;
+        }
+        Ok(group.to_json())
+    })?;
+    Ok(respond(&caller, StatusCode::OK, body))
+}
+
+/// `DELETE /properties/{objectType}/groups/{groupName}`: 204. Built-in groups and groups
+/// that live custom properties use → 400.
+pub async fn delete_group(
+    State(sim): State<Sim>,
+    Path((object_type, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    sim.with(|s| {
+        let store = s.crm.portal(caller.portal.id).store_mut(kind);
+        let pos = store
+            .groups
+            .iter()
+            .position(|x| x.name == name)
+            .ok_or_else(|| group_not_found(kind, &name))?;
+        if store.groups[pos].builtin {
+            return Err(builtin_group(&name));
+        }
+        let used: Vec<&str> = store
+            .props
+            .iter()
+            .filter(|p| !p.archived && p.group == name)
+            .map(|p| p.name.as_str())
+            .collect();
+        if !used.is_empty() {
+            return Err(ApiError::validation(format!(
+                "Property group '{name}' still has properties ({}); move or archive them first",
+                used.join(", ")
+            )));
+        }
+        store.groups.remove(pos);
+        Ok(())
+    })?;
+    Ok(http::no_content(&caller))
+}
+
+fn missing_field(field: &str) -> ApiError {
+    ApiError::validation(format!("Invalid input JSON: missing field `{field}`"))
 }
 
 #[derive(Deserialize)]
@@ -179,8 +382,12 @@ fn options_of(input: Vec<OptionInput>) -> Vec<PropOption> {
         .collect()
 }
 
-/// Checks a definition's type, field type, group and options.
-fn check_definition(kind: ObjectKind, def: &PropertyDef) -> Result<(), ApiError> {
+/// Checks a definition's type, field type, group (one of `groups`) and options.
+fn check_definition(
+    kind: ObjectKind,
+    groups: &[PropertyGroup],
+    def: &PropertyDef,
+) -> Result<(), ApiError> {
     if !def.kind.allows_field_type(&def.field_type) {
         return Err(ApiError::validation(format!(
             "fieldType '{}' is not valid for a property of type '{}'",
@@ -188,7 +395,7 @@ fn check_definition(kind: ObjectKind, def: &PropertyDef) -> Result<(), ApiError>
             def.kind.as_str()
         )));
     }
-    if !kind.groups().iter().any(|(g, _)| *g == def.group) {
+    if !groups.iter().any(|g| g.name == def.group) {
         return Err(ApiError::validation(format!(
             "Property group '{}' does not exist for object type {}",
             def.group,
@@ -216,28 +423,14 @@ fn parse_type(s: &str) -> Result<PropType, ApiError> {
     })
 }
 
-/// `POST /properties/{objectType}`: a custom property; 201.
-pub async fn create(
-    State(sim): State<Sim>,
-    Path(object_type): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
-    let p: PropertyInput = input(json_body(&headers, &body)?)?;
-    let missing =
-        |field: &str| ApiError::validation(format!("Invalid input JSON: missing field `{field}`"));
-    let name = p.name.ok_or_else(|| missing("name"))?;
-    let label = p.label.ok_or_else(|| missing("label"))?;
-    let prop_type = parse_type(&p.kind.ok_or_else(|| missing("type"))?)?;
-    let field_type = p.field_type.ok_or_else(|| missing("fieldType"))?;
-    let group = p.group_name.ok_or_else(|| missing("groupName"))?;
-    let valid_name = name.len() <= 100
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !valid_name {
+/// A new custom property's definition from its JSON input: required fields, name and label.
+fn new_definition(p: PropertyInput) -> Result<PropertyDef, ApiError> {
+    let name = p.name.ok_or_else(|| missing_field("name"))?;
+    let label = p.label.ok_or_else(|| missing_field("label"))?;
+    let prop_type = parse_type(&p.kind.ok_or_else(|| missing_field("type"))?)?;
+    let field_type = p.field_type.ok_or_else(|| missing_field("fieldType"))?;
+    let group = p.group_name.ok_or_else(|| missing_field("groupName"))?;
+    if !valid_name(&name) {
         return Err(ApiError::validation(format!(
             "Property name '{name}' is invalid: use lowercase letters, digits and underscores, starting with a letter"
         )));
@@ -251,8 +444,8 @@ pub async fn create(
         return Err(ApiError::validation("label must not be empty"));
     }
     let now = now_ms();
-    let def = PropertyDef {
-        name: name.clone(),
+    Ok(PropertyDef {
+        name,
         label,
         kind: prop_type,
         field_type,
@@ -270,19 +463,36 @@ pub async fn create(
         created_at: now,
         updated_at: now,
         computed: None,
-    };
-    check_definition(kind, &def)?;
+    })
+}
+
+/// Checks a new definition against the store: valid, group exists, name unused (409).
+fn check_new(store: &ObjectStore, def: &PropertyDef) -> Result<(), ApiError> {
+    check_definition(store.kind, &store.groups, def)?;
+    if store.any_prop_index(&def.name).is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "OBJECT_ALREADY_EXISTS",
+            format!("Property named '{}' already exists.", def.name),
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /properties/{objectType}`: a custom property; 201.
+pub async fn create(
+    State(sim): State<Sim>,
+    Path(object_type): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let def = new_definition(input(json_body(&headers, &body)?)?)?;
     let body = sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store_mut(kind);
-        if store.any_prop_index(&name).is_some() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "OBJECT_ALREADY_EXISTS",
-                format!("Property named '{name}' already exists."),
-            ));
-        }
+        check_new(store, &def)?;
         let idx = store.add_property(def);
-        Ok(store.def(idx).to_v3_json())
+        Ok::<_, ApiError>(store.def(idx).to_v3_json())
     })?;
     Ok(respond(&caller, StatusCode::CREATED, body))
 }
@@ -338,7 +548,7 @@ pub async fn update(
                 "hasUniqueValue cannot be changed after a property is created",
             ));
         }
-        check_definition(kind, &def)?;
+        check_definition(kind, &store.groups, &def)?;
         def.updated_at = now_ms();
         let json = def.to_v3_json();
         store.props[usize::from(idx)] = def;
@@ -362,14 +572,203 @@ pub async fn archive(
     let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
     sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store_mut(kind);
-        let idx = store
-            .prop_index(&name)
-            .ok_or_else(|| property_not_found(kind, &name))?;
-        if store.def(idx).hubspot_defined {
-            return Err(read_only_definition(&name));
-        }
+        let idx = archivable(store, &name)?.ok_or_else(|| property_not_found(kind, &name))?;
         store.archive_property(idx, now_ms());
-        Ok(())
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(http::no_content(&caller))
+}
+
+/// The index of a live property that may be archived; `None` when there is none (unknown
+/// or already archived); 400 for HubSpot-defined properties.
+fn archivable(store: &ObjectStore, name: &str) -> Result<Option<u16>, ApiError> {
+    let Some(idx) = store.prop_index(name) else {
+        return Ok(None);
+    };
+    if store.def(idx).hubspot_defined {
+        return Err(read_only_definition(name));
+    }
+    Ok(Some(idx))
+}
+
+#[derive(Deserialize)]
+struct BatchInputs<T> {
+    inputs: Vec<T>,
+    #[serde(default)]
+    archived: bool,
+}
+
+#[derive(Deserialize)]
+struct NameInput {
+    name: String,
+}
+
+/// Parses a batch body and checks its size against `batch_max_inputs` (default 100).
+fn batch_inputs<T: serde::de::DeserializeOwned>(
+    sim: &Sim,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<BatchInputs<T>, ApiError> {
+    let batch: BatchInputs<T> = input(json_body(headers, body)?)?;
+    let max = sim.with(|s| s.config.batch_max_inputs);
+    if batch.inputs.len() > max {
+        return Err(ApiError::validation(format!(
+            "Too many inputs: {} were given; a batch takes at most {max}",
+            batch.inputs.len()
+        )));
+    }
+    Ok(batch)
+}
+
+/// A batch answer: `{status, results, startedAt, completedAt}`; with errors 207 and
+/// `numErrors`, `errors`.
+fn batch_reply(
+    caller: &Caller,
+    ok: StatusCode,
+    started_at: i64,
+    results: Vec<Value>,
+    errors: Vec<Value>,
+) -> Response {
+    let mut body = json!({
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": time::iso(started_at),
+        "completedAt": time::iso(now_ms()),
+    });
+    let mut status = ok;
+    if !errors.is_empty()
+        && let Some(obj) = body.as_object_mut()
+    {
+        obj.insert("numErrors".into(), json!(errors.len()));
+        obj.insert("errors".into(), Value::Array(errors));
+        status = StatusCode::MULTI_STATUS;
+    }
+    respond(caller, status, body)
+}
+
+/// `POST /properties/{objectType}/batch/read` `{inputs: [{name}], archived?}`: the found
+/// definitions (live, or archived with `archived: true`); unknown names → 207 with one
+/// `OBJECT_NOT_FOUND` error listing them in `context.names`.
+pub async fn batch_read(
+    State(sim): State<Sim>,
+    Path(object_type): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
+    let started_at = now_ms();
+    let batch: BatchInputs<NameInput> = batch_inputs(&sim, &headers, &body)?;
+    let (results, missing) = sim.with(|s| {
+        let store = s.crm.portal(caller.portal.id).store(kind);
+        let mut results = Vec::new();
+        let mut missing = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for i in &batch.inputs {
+            if !seen.insert(i.name.as_str()) {
+                continue;
+            }
+            match store
+                .any_prop_index(&i.name)
+                .map(|idx| store.def(idx))
+                .filter(|d| d.archived == batch.archived)
+            {
+                Some(def) => results.push(def.to_v3_json()),
+                None => missing.push(i.name.clone()),
+            }
+        }
+        (results, missing)
+    });
+    let errors = if missing.is_empty() {
+        Vec::new()
+    } else {
+        let err = property_not_found(kind, &missing.join(", "));
+        vec![json!({
+            "status": "error",
+            "category": err.body.category,
+            "message": err.body.message,
+            "context": { "names": missing },
+            "errors": [],
+            "links": {},
+        })]
+    };
+    Ok(batch_reply(
+        &caller,
+        StatusCode::OK,
+        started_at,
+        results,
+        errors,
+    ))
+}
+
+/// `POST /properties/{objectType}/batch/create` `{inputs: [PropertyCreate]}`: 201, all or
+/// nothing (the first invalid input, or a name used twice, fails the batch).
+pub async fn batch_create(
+    State(sim): State<Sim>,
+    Path(object_type): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let started_at = now_ms();
+    let batch: BatchInputs<PropertyInput> = batch_inputs(&sim, &headers, &body)?;
+    let defs = batch
+        .inputs
+        .into_iter()
+        .map(new_definition)
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = sim.with(|s| {
+        let store = s.crm.portal(caller.portal.id).store_mut(kind);
+        let mut names = std::collections::HashSet::new();
+        for def in &defs {
+            check_new(store, def)?;
+            if !names.insert(def.name.as_str()) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "OBJECT_ALREADY_EXISTS",
+                    format!("Property named '{}' is given twice in the batch.", def.name),
+                ));
+            }
+        }
+        Ok(defs
+            .into_iter()
+            .map(|def| {
+                let idx = store.add_property(def);
+                store.def(idx).to_v3_json()
+            })
+            .collect())
+    })?;
+    Ok(batch_reply(
+        &caller,
+        StatusCode::CREATED,
+        started_at,
+        results,
+        Vec::new(),
+    ))
+}
+
+/// `POST /properties/{objectType}/batch/archive` `{inputs: [{name}]}`: 204. Unknown or
+/// already archived names are ignored; a HubSpot-defined one fails the batch (400) before
+/// anything is archived.
+pub async fn batch_archive(
+    State(sim): State<Sim>,
+    Path(object_type): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let batch: BatchInputs<NameInput> = batch_inputs(&sim, &headers, &body)?;
+    sim.with(|s| {
+        let store = s.crm.portal(caller.portal.id).store_mut(kind);
+        let found = batch
+            .inputs
+            .iter()
+            .map(|i| archivable(store, &i.name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = now_ms();
+        for idx in found.into_iter().flatten() {
+            store.archive_property(idx, now);
+        }
+        Ok::<_, ApiError>(())
     })?;
     Ok(http::no_content(&caller))
 }

@@ -270,6 +270,8 @@ pub struct ObjectStore {
     /// Deal and ticket pipelines (empty for other kinds); they drive the options and
     /// the validation of the pipeline and stage properties.
     pub pipelines: crate::crm::pipelines::Pipelines,
+    /// Property groups: the built-in ones of the type, then those created over the API.
+    pub groups: Vec<crate::crm::properties::PropertyGroup>,
 }
 
 impl ObjectStore {
@@ -282,6 +284,7 @@ impl ObjectStore {
             archived: BTreeMap::new(),
             unique: HashMap::new(),
             pipelines: crate::crm::pipelines::Pipelines::defaults(kind),
+            groups: crate::crm::properties::PropertyGroup::builtin(kind),
         };
         for def in builtin_properties(kind) {
             store.add_property(def);

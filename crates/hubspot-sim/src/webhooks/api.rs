@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -90,9 +90,10 @@ fn authorise(sim: &Sim, raw_app_id: &str, query: Option<&str>) -> Result<i64, Ap
     Ok(app_id)
 }
 
-fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::validation(format!("Invalid input JSON: {e}")))
+/// A JSON body as the CRM endpoints take it: 415 unless `Content-Type` is JSON, 400 when
+/// malformed or of the wrong shape.
+fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+    crate::crm::http::input(crate::crm::http::json_body(headers, body)?)
 }
 
 fn settings_json(s: &AppSettings) -> Value {
@@ -160,10 +161,11 @@ async fn put_settings(
     State(sim): State<Sim>,
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let app_id = authorise(&sim, &app_id, query.as_deref())?;
-    let change: SettingsChange = json_body(&body)?;
+    let change: SettingsChange = json_body(&headers, &body)?;
     let target_url = change
         .target_url
         .ok_or_else(|| ApiError::validation("targetUrl is required."))?;
@@ -261,10 +263,11 @@ async fn create_subscription(
     State(sim): State<Sim>,
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let app_id = authorise(&sim, &app_id, query.as_deref())?;
-    let req: SubscriptionCreate = json_body(&body)?;
+    let req: SubscriptionCreate = json_body(&headers, &body)?;
     let event_type = req
         .event_type
         .ok_or_else(|| ApiError::validation("eventType is required."))?;
@@ -364,11 +367,12 @@ async fn patch_subscription(
     State(sim): State<Sim>,
     Path((app_id, raw_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let app_id = authorise(&sim, &app_id, query.as_deref())?;
     let id = subscription_id(&raw_id)?;
-    let patch: SubscriptionPatch = json_body(&body)?;
+    let patch: SubscriptionPatch = json_body(&headers, &body)?;
     let now = now_ms();
     let sub = sim.with(|s| {
         let sub = s
@@ -422,11 +426,12 @@ async fn batch_update(
     State(sim): State<Sim>,
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let app_id = authorise(&sim, &app_id, query.as_deref())?;
     let started_at = now_ms();
-    let req: BatchUpdate = json_body(&body)?;
+    let req: BatchUpdate = json_body(&headers, &body)?;
     let inputs = req
         .inputs
         .ok_or_else(|| ApiError::validation("inputs is required."))?;

@@ -343,6 +343,31 @@ pub struct WebhookConfig {
     pub backoff_max_ms: u64,
     /// Per-request timeout, also sent as `X-HubSpot-Timeout-Millis`. Default 10 000.
     pub timeout_ms: u64,
+    /// Which signature goes in `X-HubSpot-Signature` (v3 is always sent too). Default v1.
+    #[serde(default)]
+    pub signature_version: SignatureVersion,
+}
+
+/// The signature carried by `X-HubSpot-Signature` (named by
+/// `X-HubSpot-Signature-Version`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureVersion {
+    /// `hex(sha256(client_secret + body))`.
+    #[default]
+    V1,
+    /// `hex(sha256(client_secret + METHOD + URI + body))`.
+    V2,
+}
+
+impl SignatureVersion {
+    /// `v1` or `v2`, as in `X-HubSpot-Signature-Version`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureVersion::V1 => "v1",
+            SignatureVersion::V2 => "v2",
+        }
+    }
 }
 
 impl Default for WebhookConfig {
@@ -353,6 +378,7 @@ impl Default for WebhookConfig {
             backoff_ms: 60_000,
             backoff_max_ms: 6 * 3_600_000,
             timeout_ms: 10_000,
+            signature_version: SignatureVersion::V1,
         }
     }
 }
@@ -378,6 +404,7 @@ pub struct WebhookConfigPatch {
     pub backoff_ms: Option<u64>,
     pub backoff_max_ms: Option<u64>,
     pub timeout_ms: Option<u64>,
+    pub signature_version: Option<SignatureVersion>,
 }
 
 /// How a delivery attempt ended.
@@ -703,6 +730,9 @@ impl Sim {
             }
             if let Some(v) = patch.timeout_ms {
                 c.timeout_ms = v;
+            }
+            if let Some(v) = patch.signature_version {
+                c.signature_version = v;
             }
             c.clone()
         }))

@@ -2,8 +2,8 @@
 //! groups them per app into batches of up to `batch_size`, and spawns one delivery task
 //! per batch (at most `maxConcurrentRequests` of an app at a time, in queue order).
 //!
-//! A delivery POSTs the JSON array to the app's current `targetUrl` with the v1 and v3
-//! signature headers, and retries on 429 (after `Retry-After`), 5xx, timeouts and
+//! A delivery POSTs the JSON array to the app's current `targetUrl` with the v1 (or v2,
+//! per `signature_version`) and v3 signature headers, and retries on 429 (after `Retry-After`), 5xx, timeouts and
 //! connection errors, with `attemptNumber` counting up; other statuses end the batch.
 
 use std::sync::{Arc, Once};
@@ -12,7 +12,7 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use tokio::sync::{Notify, Semaphore};
 
-use super::{DeliveryOutcome, DeliveryRecord, EventPayload, signature};
+use super::{DeliveryOutcome, DeliveryRecord, EventPayload, SignatureVersion, signature};
 use crate::state::{Sim, State, now_ms};
 
 /// User agent of deliveries.
@@ -33,6 +33,7 @@ struct Target {
     url: String,
     client_secret: String,
     timeout_ms: u64,
+    signature_version: SignatureVersion,
 }
 
 /// Builds the delivery client the way Spokes builds its own: rustls with the ring
@@ -159,6 +160,7 @@ async fn deliver(sim: Sim, generation: u64, client: reqwest::Client, job: Job) {
                         url: settings.target_url.clone(),
                         client_secret: app.client_secret.clone(),
                         timeout_ms: config.timeout_ms,
+                        signature_version: config.signature_version,
                     })
             });
             Some((config, target))
@@ -263,14 +265,18 @@ async fn send(
         .map(|u| u.to_string())
         .unwrap_or_else(|_| target.url.clone());
     let timestamp = now_ms();
+    let primary = match target.signature_version {
+        SignatureVersion::V1 => signature::v1(&target.client_secret, &body),
+        SignatureVersion::V2 => signature::v2(&target.client_secret, "POST", &uri, &body),
+    };
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let values = [
+        (signature::SIGNATURE_HEADER, primary),
         (
-            signature::SIGNATURE_HEADER,
-            signature::v1(&target.client_secret, &body),
+            signature::SIGNATURE_VERSION_HEADER,
+            target.signature_version.as_str().to_owned(),
         ),
-        (signature::SIGNATURE_VERSION_HEADER, "v1".to_owned()),
         (
             signature::SIGNATURE_V3_HEADER,
             signature::v3(&target.client_secret, "POST", &uri, &body, timestamp),

@@ -1,10 +1,11 @@
 //! HubSpot's webhook request signatures (v1, v2, v3).
 //!
 //! * v1: `hex(sha256(client_secret + body))`, header `X-HubSpot-Signature` with
-//!   `X-HubSpot-Signature-Version: v1`. The sender puts it on every delivery.
-//! * v2: `hex(sha256(client_secret + METHOD + URI + body))`, carried by HubSpot in the same
-//!   `X-HubSpot-Signature` header with `X-HubSpot-Signature-Version: v2` (workflow webhooks
-//!   and CRM cards use it; webhooks for apps use v1). The sender does not send it.
+//!   `X-HubSpot-Signature-Version: v1`. The sender puts it on every delivery by default.
+//! * v2: `hex(sha256(client_secret + METHOD + URI + body))`, carried in the same
+//!   `X-HubSpot-Signature` header with `X-HubSpot-Signature-Version: v2` (HubSpot uses it
+//!   on workflow webhooks and CRM cards). The sender sends it instead of v1 when the
+//!   webhook config says `"signature_version": "v2"`; the URI is the target URL as sent.
 //! * v3: `base64(hmac_sha256(client_secret, METHOD + URI + body + timestamp))`, headers
 //!   `X-HubSpot-Signature-v3` and `X-HubSpot-Request-Timestamp` (milliseconds). The sender
 //!   puts it on every delivery.

@@ -184,3 +184,127 @@ async fn shutdown_stops_the_server() {
     let fresh = reqwest::Client::new();
     assert!(fresh.get(url).send().await.is_err());
 }
+
+#[tokio::test]
+async fn over_long_uris_are_414_on_every_path() {
+    let sim = start().await;
+    let long = "x".repeat(17 * 1024);
+    for (method, path) in [
+        (reqwest::Method::GET, "/account-info/v3/details"),
+        (reqwest::Method::GET, "/oauth/authorize"),
+        (reqwest::Method::POST, "/oauth/v1/token"),
+        (reqwest::Method::GET, "/webhooks/v3/1/settings"),
+        (reqwest::Method::GET, "/marketing/v3/forms"),
+        (
+            reqwest::Method::POST,
+            "/submissions/v3/integration/secure/submit/1/f",
+        ),
+        (reqwest::Method::GET, "/crm/v3/objects/contacts"),
+        (reqwest::Method::GET, "/no/such/route"),
+    ] {
+        let resp = sim
+            .http
+            .request(method, sim.url(&format!("{path}?q={long}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::URI_TOO_LONG, "{path}");
+        assert!(resp.headers().contains_key("x-hubspot-correlation-id"));
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["category"], "VALIDATION_ERROR", "{path}");
+        assert_uuid(&body["correlationId"]);
+    }
+    // Just under the limit is served as usual.
+    let resp = sim
+        .get(
+            &format!("/no/such/route?q={}", "x".repeat(16 * 1024 - 30)),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn webhooks_api_wants_json_bodies() {
+    let sim = start().await;
+    let (status, apps) = sim.get_json("/_sim/apps", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let app_id = apps[0]["app_id"].as_i64().unwrap();
+    let key = apps[0]["developer_api_key"].as_str().unwrap().to_owned();
+    let send =
+        |method: reqwest::Method, path: String, content_type: &'static str, body: &'static str| {
+            sim.http
+                .request(method, sim.url(&path))
+                .query(&[("hapikey", key.as_str())])
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+    let settings =
+        r#"{"targetUrl": "http://127.0.0.1:9/hook", "throttling": {"maxConcurrentRequests": 1}}"#;
+    let sub = r#"{"eventType": "contact.creation"}"#;
+    for (method, path, body) in [
+        (
+            reqwest::Method::PUT,
+            format!("/webhooks/v3/{app_id}/settings"),
+            settings,
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/webhooks/v3/{app_id}/subscriptions"),
+            sub,
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/webhooks/v3/{app_id}/subscriptions/1"),
+            r#"{"active": true}"#,
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/webhooks/v3/{app_id}/subscriptions/batch/update"),
+            r#"{"inputs": [{"id": 1, "active": true}]}"#,
+        ),
+    ] {
+        for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+            let resp = send(method.clone(), path.clone(), content_type, body)
+                .await
+                .unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{method} {path}"
+            );
+            let err: Value = resp.json().await.unwrap();
+            assert_eq!(err["status"], "error");
+            assert_eq!(err["category"], "VALIDATION_ERROR");
+        }
+    }
+    // The same bodies as JSON are accepted; malformed JSON is a 400.
+    let resp = send(
+        reqwest::Method::PUT,
+        format!("/webhooks/v3/{app_id}/settings"),
+        "application/json; charset=utf-8",
+        settings,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = send(
+        reqwest::Method::POST,
+        format!("/webhooks/v3/{app_id}/subscriptions"),
+        "application/json",
+        sub,
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = send(
+        reqwest::Method::POST,
+        format!("/webhooks/v3/{app_id}/subscriptions"),
+        "application/json",
+        "{",
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}

@@ -1114,3 +1114,242 @@ async fn date_versioned_batches_archived_reads_and_upsert_by_id() {
         .await;
     assert_error(&body_missing, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 }
+
+#[tokio::test]
+async fn every_object_type_id_works_in_paths() {
+    let c = crm().await;
+    let ts = "2026-01-31T10:00:00.000Z";
+    // (type id, plural name, properties, a property to read back)
+    let cases = [
+        ("0-1", "contacts", json!({"email": "ids@x.io"}), "email"),
+        ("0-2", "companies", json!({"name": "Ids Inc"}), "name"),
+        (
+            "0-3",
+            "deals",
+            json!({"dealname": "Ids deal", "dealstage": "qualifiedtobuy"}),
+            "dealname",
+        ),
+        (
+            "0-5",
+            "tickets",
+            json!({"subject": "Ids ticket", "hs_pipeline_stage": "1"}),
+            "subject",
+        ),
+        ("0-7", "products", json!({"name": "Ids product"}), "name"),
+        (
+            "0-8",
+            "line_items",
+            json!({"name": "Ids line", "price": "2", "quantity": "3"}),
+            "name",
+        ),
+        (
+            "0-27",
+            "tasks",
+            json!({"hs_task_subject": "Ids task", "hs_timestamp": ts}),
+            "hs_task_subject",
+        ),
+        (
+            "0-46",
+            "notes",
+            json!({"hs_note_body": "Ids note", "hs_timestamp": ts}),
+            "hs_note_body",
+        ),
+        (
+            "0-47",
+            "meetings",
+            json!({"hs_meeting_title": "Ids meeting", "hs_timestamp": ts}),
+            "hs_meeting_title",
+        ),
+        (
+            "0-48",
+            "calls",
+            json!({"hs_call_title": "Ids call", "hs_timestamp": ts}),
+            "hs_call_title",
+        ),
+        (
+            "0-49",
+            "emails",
+            json!({"hs_email_subject": "Ids email", "hs_timestamp": ts}),
+            "hs_email_subject",
+        ),
+    ];
+    let mut created: Vec<(&str, String)> = Vec::new();
+    for (type_id, plural, properties, field) in &cases {
+        let r = c
+            .post(
+                &format!("/crm/v3/objects/{type_id}"),
+                json!({ "properties": properties }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{type_id} {}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(r.body["properties"][field], properties[field], "{type_id}");
+        for path in [
+            format!("/crm/v3/objects/{type_id}/{id}"),
+            format!("/crm/objects/2026-03/{type_id}/{id}"),
+            format!("/crm/v3/objects/{plural}/{id}?properties={field}"),
+        ] {
+            let path = if path.contains('?') {
+                path
+            } else {
+                format!("{path}?properties={field}")
+            };
+            let g = c.get(&path).await;
+            assert_eq!(g.status, StatusCode::OK, "{path} {}", g.body);
+            assert_eq!(g.body["id"], id.as_str(), "{path}");
+            assert_eq!(g.body["properties"][field], properties[field], "{path}");
+        }
+        // Listed under the type id too.
+        let list = c.get(&format!("/crm/v3/objects/{type_id}?limit=100")).await;
+        assert_eq!(list.status, StatusCode::OK, "{type_id} {}", list.body);
+        assert!(
+            list.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["id"] == id.as_str()),
+            "{type_id} list"
+        );
+        created.push((type_id, id));
+    }
+    // Ids share one sequence: a record is not found under another type id.
+    for (i, (_, id)) in created.iter().enumerate() {
+        let (other, _) = created[(i + 1) % created.len()];
+        let g = c.get(&format!("/crm/v3/objects/{other}/{id}")).await;
+        assert_error(&g, StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND");
+    }
+    // Unknown type ids are refused.
+    for bad in ["0-4", "0-9", "0-999"] {
+        let r = c.get(&format!("/crm/v3/objects/{bad}")).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    }
+}
+
+/// Asserts the paid-Sales-Hub-seat 403.
+fn assert_seat_refusal(r: &Reply, what: &str) {
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {}", r.body);
+    assert_error(r, StatusCode::FORBIDDEN, "FORBIDDEN");
+    assert_eq!(
+        r.body["subCategory"], "PAID_SALES_HUB_SEAT_REQUIRED",
+        "{what}: {}",
+        r.body
+    );
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("paid Sales Hub seat"),
+        "{what}: {}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn the_seat_check_covers_properties_search_batches_and_associations() {
+    let c = crm_with(
+        crate::support::ACME_STARTER,
+        &[
+            "e-commerce",
+            "crm.objects.contacts.read",
+            "crm.objects.contacts.write",
+            "crm.objects.deals.read",
+            "crm.objects.deals.write",
+        ],
+    )
+    .await;
+    let deal = c
+        .create(
+            "deals",
+            json!({"dealname": "Seatless", "dealstage": "qualifiedtobuy"}),
+        )
+        .await;
+    let calls: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/crm/v3/properties/products".into(), None),
+        (Method::GET, "/crm/v3/properties/line_items".into(), None),
+        (Method::GET, "/crm/v3/properties/0-7/name".into(), None),
+        (Method::GET, "/crm/properties/2026-03/0-8".into(), None),
+        (
+            Method::POST,
+            "/crm/v3/objects/products/search".into(),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/crm/v3/objects/line_items/search".into(),
+            Some(json!({"query": "x"})),
+        ),
+        (
+            Method::POST,
+            "/crm/objects/2026-03/0-7/search".into(),
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/crm/v3/objects/products/batch/read".into(),
+            Some(json!({"inputs": [{"id": "1"}]})),
+        ),
+        (
+            Method::POST,
+            "/crm/v3/objects/line_items/batch/read".into(),
+            Some(json!({"inputs": [{"id": "1"}]})),
+        ),
+        (
+            Method::GET,
+            format!("/crm/v4/objects/deals/{deal}/associations/line_items"),
+            None,
+        ),
+        (
+            Method::GET,
+            "/crm/v4/objects/line_items/1/associations/deals".into(),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/crm/v4/objects/deals/{deal}/associations/default/line_items/1"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/crm/v4/associations/deals/line_items/batch/read".into(),
+            Some(json!({"inputs": [{"id": deal}]})),
+        ),
+        (
+            Method::GET,
+            "/crm/v4/associations/deals/line_items/labels".into(),
+            None,
+        ),
+    ];
+    for (method, path, body) in &calls {
+        let r = c.call(method.clone(), path, body.clone()).await;
+        assert_seat_refusal(&r, &format!("{method} {path}"));
+    }
+    // The same token reaches contacts and deals.
+    assert_eq!(
+        c.get("/crm/v3/properties/contacts").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.post("/crm/v3/objects/deals/search", json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Switched off, the same calls pass the seat check.
+    let resp = c
+        .sim
+        .http
+        .patch(c.sim.url("/_sim/config"))
+        .json(&json!({"require_sales_hub_seat": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    for (method, path, body) in &calls[..2] {
+        let r = c.call(method.clone(), path, body.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{method} {path}: {}", r.body);
+    }
+    let r = c.post("/crm/v3/objects/products/search", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["total"], 0);
+}

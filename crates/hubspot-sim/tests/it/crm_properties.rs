@@ -224,3 +224,319 @@ async fn property_scopes() {
         .await;
     assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
 }
+
+fn text_def(name: &str, group: &str) -> Value {
+    json!({"name": name, "label": name, "type": "string", "fieldType": "text", "groupName": group})
+}
+
+#[tokio::test]
+async fn batch_create_read_archive() {
+    let c = crm().await;
+    for base in ["/crm/v3/properties/contacts", "/crm/properties/2026-03/0-1"] {
+        let (a, b) = if base.contains("v3") {
+            ("erp_a", "erp_b")
+        } else {
+            ("erp_c", "erp_d")
+        };
+        let r = c
+            .post(
+                &format!("{base}/batch/create"),
+                json!({"inputs": [text_def(a, "contactinformation"), text_def(b, "emailinformation")]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["status"], "COMPLETE");
+        assert_eq!(r.body["results"][1]["name"], b);
+        assert_eq!(r.body["results"][1]["groupName"], "emailinformation");
+        assert!(is_iso(&r.body["startedAt"]) && is_iso(&r.body["completedAt"]));
+
+        let r = c
+            .post(
+                &format!("{base}/batch/read"),
+                json!({"inputs": [{"name": a}, {"name": "email"}, {"name": a}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let names: Vec<&str> = r.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, [a, "email"]);
+        assert!(r.body.get("errors").is_none());
+
+        let r = c
+            .post(
+                &format!("{base}/batch/archive"),
+                json!({"inputs": [{"name": a}, {"name": "never_was"}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let r = c
+            .post(
+                &format!("{base}/batch/read"),
+                json!({"inputs": [{"name": a}, {"name": b}, {"name": "never_was"}]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::MULTI_STATUS, "{}", r.body);
+        assert_eq!(r.body["results"].as_array().unwrap().len(), 1);
+        assert_eq!(r.body["numErrors"], 1);
+        assert_eq!(r.body["errors"][0]["category"], "OBJECT_NOT_FOUND");
+        assert_eq!(
+            r.body["errors"][0]["context"]["names"],
+            json!([a, "never_was"])
+        );
+        let r = c
+            .post(
+                &format!("{base}/batch/read"),
+                json!({"inputs": [{"name": a}], "archived": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["results"][0]["archived"], true);
+    }
+}
+
+#[tokio::test]
+async fn batch_errors_and_scopes() {
+    let c = crm().await;
+    let base = "/crm/v3/properties/companies";
+    // All or nothing: one bad input (unknown group) creates nothing.
+    let r = c
+        .post(
+            &format!("{base}/batch/create"),
+            json!({"inputs": [text_def("ok_one", "companyinformation"), text_def("bad_one", "nogroup")]}),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(
+        c.get(&format!("{base}/ok_one")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = c
+        .post(
+            &format!("{base}/batch/create"),
+            json!({"inputs": [text_def("twice", "companyinformation"), text_def("twice", "companyinformation")]}),
+        )
+        .await;
+    assert_error(&r, StatusCode::CONFLICT, "OBJECT_ALREADY_EXISTS");
+    let r = c
+        .post(
+            &format!("{base}/batch/create"),
+            json!({"inputs": [text_def("name", "companyinformation")]}),
+        )
+        .await;
+    assert_error(&r, StatusCode::CONFLICT, "OBJECT_ALREADY_EXISTS");
+    let r = c
+        .post(
+            &format!("{base}/batch/create"),
+            json!({"inputs": [{"name": "hs_x", "label": "x", "type": "string", "fieldType": "text", "groupName": "companyinformation"}]}),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+
+    // Limits: 100 inputs at most.
+    let many: Vec<Value> = (0..101).map(|i| json!({"name": format!("p{i}")})).collect();
+    let r = c
+        .post(&format!("{base}/batch/read"), json!({"inputs": many}))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    let hundred: Vec<Value> = (0..100)
+        .map(|i| text_def(&format!("p{i}"), "companyinformation"))
+        .collect();
+    let r = c
+        .post(&format!("{base}/batch/create"), json!({"inputs": hundred}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["results"].as_array().unwrap().len(), 100);
+
+    // A built-in name fails the archive batch before anything is archived.
+    let r = c
+        .post(
+            &format!("{base}/batch/archive"),
+            json!({"inputs": [{"name": "p1"}, {"name": "domain"}]}),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(c.get(&format!("{base}/p1")).await.status, StatusCode::OK);
+    let r = c
+        .post(&format!("{base}/batch/archive"), json!({"inputs": [{}]}))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+
+    // Non-JSON body → 415.
+    let resp = c
+        .sim
+        .http
+        .post(c.sim.url(&format!("{base}/batch/read")))
+        .bearer_auth(&c.token)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let r = reply(resp).await;
+    assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "VALIDATION_ERROR");
+
+    // Scopes: reading needs a read scope, create/archive a write scope.
+    let none = sim_token(&c.sim, crate::support::ACME_INC, &["oauth"]).await;
+    let r = c
+        .call_as(
+            &none,
+            Method::POST,
+            &format!("{base}/batch/read"),
+            Some(json!({"inputs": [{"name": "name"}]})),
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
+    let read_only = sim_token(
+        &c.sim,
+        crate::support::ACME_INC,
+        &["crm.objects.deals.read"],
+    )
+    .await;
+    let r = c
+        .call_as(
+            &read_only,
+            Method::POST,
+            &format!("{base}/batch/read"),
+            Some(json!({"inputs": [{"name": "name"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for action in ["create", "archive"] {
+        let r = c
+            .call_as(
+                &read_only,
+                Method::POST,
+                &format!("{base}/batch/{action}"),
+                Some(json!({"inputs": [{"name": "p2"}]})),
+            )
+            .await;
+        assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
+    }
+}
+
+#[tokio::test]
+async fn property_group_lifecycle() {
+    let c = crm().await;
+    let base = "/crm/v3/properties/contacts/groups";
+    let r = c
+        .post(
+            base,
+            json!({"name": "erp", "label": "ERP", "displayOrder": 5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        r.body,
+        json!({"name": "erp", "label": "ERP", "displayOrder": 5, "archived": false})
+    );
+    let dup = c.post(base, json!({"name": "erp", "label": "Again"})).await;
+    assert_error(&dup, StatusCode::CONFLICT, "OBJECT_ALREADY_EXISTS");
+    for bad in [
+        json!({"name": "Bad Name", "label": "x"}),
+        json!({"label": "x"}),
+        json!({"name": "nolabel"}),
+        json!({"name": "blank", "label": " "}),
+    ] {
+        let r = c.post(base, bad).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    }
+    let list = c.get(base).await;
+    assert!(
+        list.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["name"] == "erp")
+    );
+    let got = c.get("/crm/properties/2026-03/contacts/groups/erp").await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body["label"], "ERP");
+    let upd = c
+        .patch(&format!("{base}/erp"), json!({"label": "ERP data"}))
+        .await;
+    assert_eq!(upd.status, StatusCode::OK, "{}", upd.body);
+    assert_eq!(upd.body["label"], "ERP data");
+    assert_eq!(upd.body["displayOrder"], 5);
+
+    // Properties may use the new group; unknown groups are refused.
+    let r = c
+        .post("/crm/v3/properties/contacts", text_def("erp_id", "erp"))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["groupName"], "erp");
+    let r = c
+        .post(
+            "/crm/v3/properties/contacts",
+            text_def("lost", "no_such_group"),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    let r = c
+        .patch(
+            "/crm/v3/properties/contacts/erp_id",
+            json!({"groupName": "no_such_group"}),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+
+    // A group in use cannot be deleted; once its properties are archived it can.
+    let r = c.delete(&format!("{base}/erp")).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert!(r.body["message"].as_str().unwrap().contains("erp_id"));
+    let r = c.delete("/crm/v3/properties/contacts/erp_id").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = c.delete(&format!("{base}/erp")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_error(
+        &c.get(&format!("{base}/erp")).await,
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+    );
+    assert_error(
+        &c.delete(&format!("{base}/erp")).await,
+        StatusCode::NOT_FOUND,
+        "OBJECT_NOT_FOUND",
+    );
+    let r = c
+        .post("/crm/v3/properties/contacts", text_def("erp_two", "erp"))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+
+    // Built-in groups cannot be deleted or changed.
+    let r = c.delete(&format!("{base}/contactinformation")).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    let r = c
+        .patch(&format!("{base}/contactinformation"), json!({"label": "x"}))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+
+    // Scopes: writes need a write scope.
+    let read_only = sim_token(
+        &c.sim,
+        crate::support::ACME_INC,
+        &["crm.objects.deals.read"],
+    )
+    .await;
+    let r = c
+        .call_as(
+            &read_only,
+            Method::POST,
+            base,
+            Some(json!({"name": "mine", "label": "Mine"})),
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
+    let r = c
+        .call_as(
+            &read_only,
+            Method::GET,
+            &format!("{base}/contactinformation"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}

@@ -660,3 +660,131 @@ async fn indexing_delay_hides_fresh_records() {
     configure(&c, json!({"search_indexing_delay_ms": 0})).await;
     assert_eq!(found(&c, "contacts", json!({})).await, [id]);
 }
+
+/// The property names of a search result, sorted.
+fn result_keys(r: &Reply) -> Vec<String> {
+    let mut keys: Vec<String> = r.body["results"][0]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn default_properties_of_every_object_type() {
+    let c = search_crm().await;
+    let product = c
+        .create(
+            "products",
+            json!({"name": "Widget", "description": "A widget", "price": "20",
+                   "hs_sku": "W-1"}),
+        )
+        .await;
+    // Every default property holds a value (properties without one are left out) and one
+    // non-default property is set as well, which must not come back. The README (and the
+    // reference, §4 search) lists the defaults.
+    let cases = [
+        (
+            "companies",
+            json!({"name": "Acme", "domain": "acme.example", "city": "Berlin"}),
+            vec![
+                "createdate",
+                "domain",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "name",
+            ],
+        ),
+        (
+            "deals",
+            json!({"dealname": "Big", "amount": "1500", "closedate": "2026-12-01T10:00:00Z",
+                   "pipeline": "default", "dealstage": "qualifiedtobuy",
+                   "description": "not a default"}),
+            vec![
+                "amount",
+                "closedate",
+                "createdate",
+                "dealname",
+                "dealstage",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "pipeline",
+            ],
+        ),
+        (
+            "tickets",
+            json!({"subject": "Broken", "content": "It broke", "hs_pipeline": "0",
+                   "hs_pipeline_stage": "1", "hs_ticket_category": "PRODUCT_ISSUE",
+                   "hs_ticket_priority": "HIGH", "source_type": "EMAIL"}),
+            vec![
+                "content",
+                "createdate",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "hs_pipeline",
+                "hs_pipeline_stage",
+                "hs_ticket_category",
+                "hs_ticket_priority",
+                "subject",
+            ],
+        ),
+        (
+            "products",
+            json!({"name": "Gadget", "description": "A gadget", "price": "5",
+                   "hs_sku": "G-1"}),
+            vec![
+                "createdate",
+                "description",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "name",
+                "price",
+            ],
+        ),
+        (
+            "line_items",
+            json!({"hs_product_id": product, "quantity": "3"}),
+            vec![
+                "amount",
+                "createdate",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "price",
+                "quantity",
+            ],
+        ),
+    ];
+    for (object, properties, expected) in cases {
+        let id = c.create(object, properties).await;
+        let r = search(&c, object, one("hs_object_id", "EQ", json!(id))).await;
+        assert_eq!(r.status, StatusCode::OK, "{object} {}", r.body);
+        assert_eq!(r.body["total"], 1, "{object}");
+        assert_eq!(result_keys(&r), expected, "default properties of {object}");
+        // The same defaults through the date-versioned path.
+        let r = c
+            .post(
+                &format!("/crm/objects/2026-03/{object}/search"),
+                one("hs_object_id", "EQ", json!(id)),
+            )
+            .await;
+        assert_eq!(result_keys(&r), expected, "{object} (2026-03)");
+        // Asking only for hs_object_id still brings the three that always come.
+        let mut body = one("hs_object_id", "EQ", json!(id));
+        body["properties"] = json!(["hs_object_id"]);
+        let r = search(&c, object, body).await;
+        assert_eq!(
+            result_keys(&r),
+            ["createdate", "hs_lastmodifieddate", "hs_object_id"],
+            "{object} with properties"
+        );
+    }
+    // Line items copy name and price from their product; only the defaults come back.
+    let r = search(&c, "line_items", json!({})).await;
+    let props = &r.body["results"][0]["properties"];
+    assert_eq!(props["price"], "20");
+    assert_eq!(props["amount"], "60");
+    assert!(props.get("name").is_none(), "{props}");
+}

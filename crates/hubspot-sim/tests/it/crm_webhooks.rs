@@ -1,10 +1,13 @@
-//! CRM writes reach the webhook sender: creation, propertyChange, deletion, merge.
+//! CRM writes reach the webhook sender: creation, propertyChange, deletion, merge, restore
+//! (through `/_sim`) and GDPR deletion (`contact.privacyDeletion`).
 
 use std::time::Duration;
 
-use serde_json::json;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 
 use crate::crm_support::*;
+use crate::support::ACME_INC;
 
 #[tokio::test]
 async fn crm_writes_are_sent_as_webhook_events() {
@@ -69,4 +72,130 @@ async fn crm_writes_are_sent_as_webhook_events() {
         .unwrap();
     assert_eq!(merge["mergedObjectIds"], json!([b]));
     assert_eq!(merge["sourceId"], app_id.to_string());
+}
+
+/// The next event the receiver gets.
+async fn next_event(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Value>) -> Value {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("webhook event in time")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_sim_restore_sends_contact_restore() {
+    let c = crm().await;
+    let (_, mut rx) = subscribe_webhooks(
+        &c,
+        &[
+            json!({"eventType": "contact.deletion", "active": true}),
+            json!({"eventType": "contact.restore", "active": true}),
+        ],
+    )
+    .await;
+    let id = c.create("contacts", json!({"email": "back@x.io"})).await;
+    let r = c.delete(&format!("/crm/v3/objects/contacts/{id}")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let deletion = next_event(&mut rx).await;
+    assert_eq!(deletion["subscriptionType"], "contact.deletion");
+    assert_eq!(deletion["objectId"].to_string(), id);
+
+    let r = c
+        .sim
+        .http
+        .post(
+            c.sim
+                .url(&format!("/_sim/crm/{ACME_INC}/contacts/{id}/restore")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let restored: Value = r.json().await.unwrap();
+    assert_eq!(restored["id"], id.as_str());
+
+    let e = next_event(&mut rx).await;
+    assert_eq!(e["subscriptionType"], "contact.restore", "{e}");
+    assert_eq!(e["objectId"].to_string(), id);
+    assert_eq!(e["portalId"], ACME_INC);
+    assert_eq!(e["changeFlag"], "RESTORED");
+    assert_eq!(e["attemptNumber"], 0);
+    // A `/_sim` restore is made by no app.
+    assert!(e.get("sourceId").is_none(), "{e}");
+
+    // Restoring a live record is a 404 and sends nothing more.
+    let r = c
+        .sim
+        .http
+        .post(
+            c.sim
+                .url(&format!("/_sim/crm/{ACME_INC}/contacts/{id}/restore")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (status, idle) = c
+        .sim
+        .sim_post("/_sim/webhooks/wait", json!({"timeout_ms": 10_000}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(idle["idle"], true);
+    assert!(rx.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn gdpr_delete_sends_contact_privacy_deletion() {
+    let c = crm().await;
+    let (app_id, mut rx) = subscribe_webhooks(
+        &c,
+        &[json!({"eventType": "contact.privacyDeletion", "active": true})],
+    )
+    .await;
+    let a = c.create("contacts", json!({"email": "forget@x.io"})).await;
+    let b = c.create("contacts", json!({"email": "gone@x.io"})).await;
+
+    // By id.
+    let r = c
+        .post(
+            "/crm/v3/objects/contacts/gdpr-delete",
+            json!({"objectId": a}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let e = next_event(&mut rx).await;
+    assert_eq!(e["subscriptionType"], "contact.privacyDeletion", "{e}");
+    assert_eq!(e["objectId"].to_string(), a);
+    assert_eq!(e["portalId"], ACME_INC);
+    assert_eq!(e["changeFlag"], "DELETED");
+    assert_eq!(e["sourceId"], app_id.to_string());
+
+    // By email, of an archived contact.
+    let r = c.delete(&format!("/crm/v3/objects/contacts/{b}")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = c
+        .post(
+            "/crm/v3/objects/contacts/gdpr-delete",
+            json!({"objectId": "gone@x.io", "idProperty": "email"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let e = next_event(&mut rx).await;
+    assert_eq!(e["subscriptionType"], "contact.privacyDeletion", "{e}");
+    assert_eq!(e["objectId"].to_string(), b);
+
+    // An unknown contact is a 404 and sends nothing.
+    let r = c
+        .post(
+            "/crm/v3/objects/contacts/gdpr-delete",
+            json!({"objectId": a}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let (_, idle) = c
+        .sim
+        .sim_post("/_sim/webhooks/wait", json!({"timeout_ms": 10_000}))
+        .await;
+    assert_eq!(idle["idle"], true);
+    assert!(rx.try_recv().is_err());
 }

@@ -328,6 +328,88 @@ async fn deliveries_are_signed_v1_and_v3() {
     assert!(e.get("changeFlag").is_none());
 }
 
+/// v2 as the reference (§5.6) defines it, computed here without the crate's code:
+/// `hex(sha256(client_secret + METHOD + URI + body))`.
+fn v2(secret: &str, method: &str, uri: &str, body: &[u8]) -> String {
+    let mut input = Vec::new();
+    input.extend_from_slice(secret.as_bytes());
+    input.extend_from_slice(method.as_bytes());
+    input.extend_from_slice(uri.as_bytes());
+    input.extend_from_slice(body);
+    Sha256::digest(&input)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn signature_version_v2_is_configurable() {
+    let mut s = setup().await;
+    // v1 is the default and shows in the config.
+    let (status, config) = s.sim.get_json("/_sim/webhooks/config", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(config["signature_version"], "v1");
+
+    // Unknown versions are refused and change nothing.
+    for bad in [json!("v3"), json!("V2"), json!(2)] {
+        let resp = s
+            .sim
+            .http
+            .patch(s.sim.url("/_sim/webhooks/config"))
+            .json(&json!({"signature_version": bad}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let (_, config) = s.sim.get_json("/_sim/webhooks/config", None).await;
+    assert_eq!(config["signature_version"], "v1");
+
+    let resp = s
+        .sim
+        .http
+        .patch(s.sim.url("/_sim/webhooks/config"))
+        .json(&json!({"signature_version": "v2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let config: Value = resp.json().await.unwrap();
+    assert_eq!(config["signature_version"], "v2");
+    // Other settings are kept.
+    assert_eq!(config["backoff_ms"], 10);
+
+    assert_eq!(emit(&s.sim, creation(601)).await, 1);
+    let got = s.receiver.next().await;
+    let secret = s.sim.client_secret().to_owned();
+    assert_eq!(got.header("x-hubspot-signature-version"), "v2");
+    let expected = v2(&secret, "POST", &s.receiver.url, &got.body);
+    assert_eq!(got.header("x-hubspot-signature"), expected);
+    assert_ne!(got.header("x-hubspot-signature"), v1(&secret, &got.body));
+    assert_ne!(
+        got.header("x-hubspot-signature"),
+        v2(&secret, "GET", &s.receiver.url, &got.body)
+    );
+    assert_ne!(
+        got.header("x-hubspot-signature"),
+        v2("wrong", "POST", &s.receiver.url, &got.body)
+    );
+    // v3 still travels alongside.
+    let timestamp = got.header("x-hubspot-request-timestamp").to_owned();
+    assert_eq!(
+        got.header("x-hubspot-signature-v3"),
+        v3(&secret, &s.receiver.url, &got.body, &timestamp)
+    );
+    assert_eq!(got.events()[0]["objectId"], 601);
+
+    // Back to v1.
+    patch_config(&s, json!({"signature_version": "v1"})).await;
+    emit(&s.sim, creation(602)).await;
+    let got = s.receiver.next().await;
+    assert_eq!(got.header("x-hubspot-signature-version"), "v1");
+    assert_eq!(got.header("x-hubspot-signature"), v1(&secret, &got.body));
+}
+
 #[tokio::test]
 async fn more_than_a_batch_is_split_into_arrays() {
     let mut s = setup().await;
