@@ -224,14 +224,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 None
             };
-            println!("HubSpot simulator at {}", sim.base_url);
-            println!("sandbox app client_id: {}", sim.sandbox_app.client_id);
-            println!(
+            say(&format!("HubSpot simulator at {}", sim.base_url));
+            say(&format!(
+                "sandbox app client_id: {}",
+                sim.sandbox_app.client_id
+            ));
+            say(&format!(
                 "sandbox app client_secret: {}",
                 sim.sandbox_app.client_secret
-            );
+            ));
             if let Some(s) = seeded {
-                println!("{}", s.describe());
+                say(&s.describe());
             }
             tokio::signal::ctrl_c().await?;
             Ok(())

@@ -41,7 +41,12 @@ fn spokes(data_dir: &Path, database_url: &str, args: &[&str]) -> Command {
 fn serve(data_dir: &Path, database_url: &str, extra: &[&str], ready: &str) -> Server {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let child = spokes(data_dir, database_url, &args)
+    start(spokes(data_dir, database_url, &args), ready)
+}
+
+/// Runs `command` and reads its output up to the line containing `ready`.
+fn start(mut command: Command, ready: &str) -> Server {
+    let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -58,13 +63,13 @@ fn serve(data_dir: &Path, database_url: &str, extra: &[&str], ready: &str) -> Se
         let done = line.contains(ready);
         server.lines.push(line);
         if done {
-            // Keep reading, so the server never writes into a closed pipe.
+            // Keep reading, so the process never writes into a closed pipe.
             std::thread::spawn(move || reader.for_each(drop));
             return server;
         }
     }
     panic!(
-        "spokes serve stopped before it was ready:\n{}",
+        "spokes stopped before it was ready:\n{}",
         server.lines.join("\n")
     );
 }
@@ -303,4 +308,59 @@ fn a_different_master_key_stops_startup_with_advice() {
         "{stderr}"
     );
     assert!(!stderr.contains(&other_key));
+}
+
+#[tokio::test]
+async fn sim_command_serves_seeded_data() {
+    let mut command = Command::new(BIN);
+    command
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--seed-companies",
+            "5",
+            "--seed-contacts",
+            "150",
+        ])
+        .env("RUST_LOG", "warn");
+    let sim = start(command, "HubSpot simulator at ");
+    let url = word_after(&sim.lines, "HubSpot simulator at ").to_string();
+    let http = http();
+    let portals: Value = http
+        .get(format!("{url}/_sim/portals"))
+        .send()
+        .await
+        .expect("portals")
+        .json()
+        .await
+        .expect("json");
+    let acme = portals[0]["id"].clone();
+    let token: Value = http
+        .post(format!("{url}/_sim/tokens"))
+        .json(&json!({"portal_id": acme, "scopes": ["crm.objects.contacts.read"]}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let token = token["access_token"].as_str().expect("access token");
+    let (mut count, mut after) = (0, None::<String>);
+    loop {
+        let mut request = http
+            .get(format!("{url}/crm/v3/objects/contacts?limit=100"))
+            .bearer_auth(token);
+        if let Some(after) = &after {
+            request = request.query(&[("after", after)]);
+        }
+        let (status, page) = json_of(request.send().await.expect("page")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        count += page["results"].as_array().expect("results").len();
+        match page["paging"]["next"]["after"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(count, 150, "the seeded contacts are served");
 }
