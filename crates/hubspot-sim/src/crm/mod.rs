@@ -6,7 +6,8 @@
 //! * [`objects`]: `/crm/v3/objects/...` and `/crm/objects/2026-03/...`
 //! * [`search`]: `POST .../{objectType}/search` on both object API prefixes
 //! * [`properties`]: `/crm/v3/properties/...`, `/crm/properties/2026-03/...`,
-//!   `/properties/v2/{object}/properties`, `/crm/v3/schemas`
+//!   `/properties/v2/{object}/properties`
+//! * [`custom`]: custom object schemas (`/crm/v3/schemas`, `/crm/schemas/2026-03`)
 //! * [`http`]: authorization, bodies, query parameters, the 414 limit (applied to every
 //!   path by [`crate::router`])
 //! * [`associations`]: associations v4 (`/crm/v4/...`, `/crm/associations/...`), type
@@ -15,6 +16,7 @@
 //! * [`owners`]: the fixed owners of each portal (`/crm/v3/owners`, `/crm/owners/2026-03`)
 
 pub mod associations;
+pub mod custom;
 pub mod events;
 pub mod http;
 pub mod objects;
@@ -148,11 +150,11 @@ pub fn routes() -> Router<Sim> {
             "/properties/v2/{object}/properties",
             get(properties::list_v2),
         )
-        .route("/crm/v3/schemas", get(properties::schemas))
         .route(
             "/_sim/crm/{portal_id}/{object_type}/{id}/restore",
             post(objects::sim_restore),
         )
+        .merge(custom::routes())
         .merge(seed::routes())
         .merge(associations::routes())
         .merge(pipelines::routes())

@@ -1,6 +1,6 @@
 //! The properties API (`/crm/v3/properties/{objectType}`, `/crm/properties/2026-03/{objectType}`),
 //! with its batches and property groups,
-//! the legacy `/properties/v2/{object}/properties` list and `/crm/v3/schemas`.
+//! and the legacy `/properties/v2/{object}/properties` list.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -47,9 +47,6 @@ pub const PROPERTIES_WRITE: &[&str] = &[
     "tickets",
     "e-commerce",
 ];
-
-/// Scope alternatives of `/crm/v3/schemas`.
-const SCHEMAS_READ: &[&str] = &["crm.schemas.custom.read", "crm.objects.custom.read"];
 
 fn authorize(
     sim: &Sim,
@@ -352,13 +349,13 @@ struct OptionInput {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PropertyInput {
-    name: Option<String>,
+pub(crate) struct PropertyInput {
+    pub(crate) name: Option<String>,
     label: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
     field_type: Option<String>,
-    group_name: Option<String>,
+    pub(crate) group_name: Option<String>,
     description: Option<String>,
     options: Option<Vec<OptionInput>>,
     display_order: Option<i64>,
@@ -388,18 +385,23 @@ fn check_definition(
     groups: &[PropertyGroup],
     def: &PropertyDef,
 ) -> Result<(), ApiError> {
-    if !def.kind.allows_field_type(&def.field_type) {
-        return Err(ApiError::validation(format!(
-            "fieldType '{}' is not valid for a property of type '{}'",
-            def.field_type,
-            def.kind.as_str()
-        )));
-    }
     if !groups.iter().any(|g| g.name == def.group) {
         return Err(ApiError::validation(format!(
             "Property group '{}' does not exist for object type {}",
             def.group,
             kind.plural()
+        )));
+    }
+    check_shape(def)
+}
+
+/// Checks a definition's field type (against its type) and options.
+pub(crate) fn check_shape(def: &PropertyDef) -> Result<(), ApiError> {
+    if !def.kind.allows_field_type(&def.field_type) {
+        return Err(ApiError::validation(format!(
+            "fieldType '{}' is not valid for a property of type '{}'",
+            def.field_type,
+            def.kind.as_str()
         )));
     }
     if def.kind == PropType::Enumeration && def.options.is_empty() {
@@ -424,7 +426,7 @@ fn parse_type(s: &str) -> Result<PropType, ApiError> {
 }
 
 /// A new custom property's definition from its JSON input: required fields, name and label.
-fn new_definition(p: PropertyInput) -> Result<PropertyDef, ApiError> {
+pub(crate) fn new_definition(p: PropertyInput) -> Result<PropertyDef, ApiError> {
     let name = p.name.ok_or_else(|| missing_field("name"))?;
     let label = p.label.ok_or_else(|| missing_field("label"))?;
     let prop_type = parse_type(&p.kind.ok_or_else(|| missing_field("type"))?)?;
@@ -791,11 +793,4 @@ pub async fn list_v2(
             .collect()
     });
     Ok(respond(&caller, StatusCode::OK, Value::Array(results)))
-}
-
-/// `GET /crm/v3/schemas`: custom object schemas; the simulator has none.
-pub async fn schemas(State(sim): State<Sim>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(&sim, &headers)?;
-    caller.require(Scopes::AnyOf(SCHEMAS_READ))?;
-    Ok(respond(&caller, StatusCode::OK, json!({ "results": [] })))
 }

@@ -18,7 +18,33 @@ pub enum ObjectKind {
     Emails,
     Meetings,
     Tasks,
+    /// A custom object of a portal: the number of its type id (`2-<n>`), see
+    /// [`crate::crm::custom`].
+    Custom(u32),
 }
+
+/// The number of the first custom object type of a portal (`2-1000001`); a portal's
+/// custom types are numbered in creation order from it.
+pub const FIRST_CUSTOM_NUMBER: u32 = 1_000_001;
+
+/// The type id of a custom object (`2-<n>`), interned: each number is formatted once
+/// and kept for the life of the process (so [`ObjectKind`] stays `Copy` with
+/// `&'static str` names).
+fn custom_type_id(number: u32) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static IDS: OnceLock<Mutex<HashMap<u32, &'static str>>> = OnceLock::new();
+    let mut ids = IDS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    ids.entry(number)
+        .or_insert_with(|| Box::leak(format!("2-{number}").into_boxed_str()))
+}
+
+/// Scopes of custom objects.
+const CUSTOM_READ: &[&str] = &["crm.objects.custom.read"];
+const CUSTOM_WRITE: &[&str] = &["crm.objects.custom.write"];
 
 /// Every object kind, in index order (see [`ObjectKind::index`]).
 pub const ALL_KINDS: [ObjectKind; 11] = [
@@ -40,8 +66,30 @@ const CONTACTS_READ: &[&str] = &["crm.objects.contacts.read", "contacts"];
 const CONTACTS_WRITE: &[&str] = &["crm.objects.contacts.write", "contacts"];
 
 impl ObjectKind {
+    /// The position of the object's store in a portal: built-in kinds in [`ALL_KINDS`]
+    /// order, then the portal's custom objects in creation order.
     pub fn index(self) -> usize {
-        self as usize
+        match self {
+            Self::Contacts => 0,
+            Self::Companies => 1,
+            Self::Deals => 2,
+            Self::Tickets => 3,
+            Self::Products => 4,
+            Self::LineItems => 5,
+            Self::Notes => 6,
+            Self::Calls => 7,
+            Self::Emails => 8,
+            Self::Meetings => 9,
+            Self::Tasks => 10,
+            Self::Custom(n) => n
+                .checked_sub(FIRST_CUSTOM_NUMBER)
+                .and_then(|d| usize::try_from(d).ok())
+                .map_or(usize::MAX, |d| ALL_KINDS.len() + d),
+        }
+    }
+
+    pub fn is_custom(self) -> bool {
+        matches!(self, Self::Custom(_))
     }
 
     /// `0-1`, `0-2`, ...
@@ -58,6 +106,7 @@ impl ObjectKind {
             Self::Emails => "0-49",
             Self::Meetings => "0-47",
             Self::Tasks => "0-27",
+            Self::Custom(n) => custom_type_id(n),
         }
     }
 
@@ -74,6 +123,7 @@ impl ObjectKind {
             Self::Emails => "emails",
             Self::Meetings => "meetings",
             Self::Tasks => "tasks",
+            Self::Custom(n) => custom_type_id(n),
         }
     }
 
@@ -90,6 +140,7 @@ impl ObjectKind {
             Self::Emails => "email",
             Self::Meetings => "meeting",
             Self::Tasks => "task",
+            Self::Custom(n) => custom_type_id(n),
         }
     }
 
@@ -113,6 +164,7 @@ impl ObjectKind {
             Self::Tickets => &["tickets"],
             Self::Products => &["crm.objects.products.read", "e-commerce"],
             Self::LineItems => &["crm.objects.line_items.read", "e-commerce"],
+            Self::Custom(_) => CUSTOM_READ,
         }
     }
 
@@ -128,6 +180,7 @@ impl ObjectKind {
             Self::Tickets => &["tickets"],
             Self::Products => &["crm.objects.products.write", "e-commerce"],
             Self::LineItems => &["crm.objects.line_items.write", "e-commerce"],
+            Self::Custom(_) => CUSTOM_WRITE,
         }
     }
 
@@ -162,6 +215,15 @@ impl ObjectKind {
             self,
             Self::Notes | Self::Calls | Self::Emails | Self::Meetings | Self::Tasks
         )
+    }
+
+    /// The property that carries the creation time.
+    pub fn create_date_property(self) -> &'static str {
+        if self.is_custom() {
+            "hs_createdate"
+        } else {
+            "createdate"
+        }
     }
 
     /// The property that carries the last modification time.
@@ -263,6 +325,7 @@ impl ObjectKind {
                 "hs_task_subject",
                 "hs_timestamp",
             ],
+            Self::Custom(_) => &["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
         }
     }
 
@@ -307,6 +370,7 @@ impl ObjectKind {
             Self::Emails => &[("email", "Email"), ("engagement", "Engagement")],
             Self::Meetings => &[("meeting", "Meeting"), ("engagement", "Engagement")],
             Self::Tasks => &[("task", "Task"), ("engagement", "Engagement")],
+            Self::Custom(_) => &[],
         }
     }
 
@@ -354,7 +418,7 @@ impl PropType {
         })
     }
 
-    fn default_field_type(self) -> &'static str {
+    pub fn default_field_type(self) -> &'static str {
         match self {
             Self::Bool => "booleancheckbox",
             Self::Date | Self::Datetime => "date",
@@ -702,6 +766,10 @@ const TASK_TYPES: &[(&str, &str)] = &[("CALL", "Call"), ("EMAIL", "Email"), ("TO
 
 /// The built-in property definitions of `kind`.
 pub fn builtin_properties(kind: ObjectKind) -> Vec<PropertyDef> {
+    if kind.is_custom() {
+        // A custom object's definitions come from its schema.
+        return Vec::new();
+    }
     use PropType::{Bool, Date, Datetime, Enumeration, Number, PhoneNumber, String as Str};
     let g = kind.main_group();
     let p = |name: &str, label: &str, t: PropType| PropertyDef::builtin(name, label, t, g);
@@ -717,6 +785,7 @@ pub fn builtin_properties(kind: ObjectKind) -> Vec<PropertyDef> {
         p("hubspot_owner_id", "Owner", Enumeration),
     ];
     let specific: Vec<PropertyDef> = match kind {
+        ObjectKind::Custom(_) => Vec::new(),
         ObjectKind::Contacts => vec![
             p("email", "Email", Str).unique(),
             p("firstname", "First Name", Str),

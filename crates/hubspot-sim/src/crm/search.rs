@@ -57,6 +57,8 @@ pub const ALWAYS_RETURNED: [&str; 2] = ["hs_object_id", "createdate"];
 /// The properties `query` looks at (those the object does not define are skipped).
 pub fn searchable_properties(kind: ObjectKind) -> &'static [&'static str] {
     match kind {
+        // A custom object's come from its schema (`ObjectStore::searchable`).
+        ObjectKind::Custom(_) => &[],
         ObjectKind::Contacts => &[
             "firstname",
             "lastname",
@@ -865,6 +867,8 @@ impl Search {
             .collect::<Result<Vec<_>, ApiError>>()?;
         let searchable = searchable_properties(store.kind)
             .iter()
+            .copied()
+            .chain(store.searchable.iter().map(String::as_str))
             .filter_map(|n| store.prop_index(n))
             .collect();
         let delay = i64::try_from(limits.indexing_delay_ms).unwrap_or(i64::MAX);
@@ -1053,7 +1057,7 @@ pub async fn search(
         for name in ALWAYS_RETURNED
             .iter()
             .copied()
-            .chain([kind.last_modified_property()])
+            .chain([kind.create_date_property(), kind.last_modified_property()])
         {
             if let Some(idx) = store.prop_index(name)
                 && !sel.props.contains(&idx)

@@ -102,11 +102,12 @@ impl SeedSpec {
             ObjectKind::Emails => self.emails,
             ObjectKind::Meetings => self.meetings,
             ObjectKind::Tasks => self.tasks,
+            ObjectKind::Custom(_) => 0,
         }
     }
 
-    fn count_mut(&mut self, kind: ObjectKind) -> &mut usize {
-        match kind {
+    fn count_mut(&mut self, kind: ObjectKind) -> Option<&mut usize> {
+        Some(match kind {
             ObjectKind::Contacts => &mut self.contacts,
             ObjectKind::Companies => &mut self.companies,
             ObjectKind::Deals => &mut self.deals,
@@ -118,7 +119,8 @@ impl SeedSpec {
             ObjectKind::Emails => &mut self.emails,
             ObjectKind::Meetings => &mut self.meetings,
             ObjectKind::Tasks => &mut self.tasks,
-        }
+            ObjectKind::Custom(_) => return None,
+        })
     }
 
     /// All records together.
@@ -146,8 +148,11 @@ impl SeedSpec {
                 let kind = ObjectKind::parse(&key.replace('-', "_"))
                     .filter(|k| k.plural() == key.replace('-', "_"))
                     .ok_or_else(|| format!("unknown argument --seed-{key}"))?;
-                *self.count_mut(kind) = usize::try_from(number("a count")?)
+                let count = usize::try_from(number("a count")?)
                     .map_err(|_| format!("--seed-{key}: out of range: {value}"))?;
+                if let Some(slot) = self.count_mut(kind) {
+                    *slot = count;
+                }
             }
         }
         Ok(())

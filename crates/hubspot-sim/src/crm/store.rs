@@ -272,6 +272,11 @@ pub struct ObjectStore {
     pub pipelines: crate::crm::pipelines::Pipelines,
     /// Property groups: the built-in ones of the type, then those created over the API.
     pub groups: Vec<crate::crm::properties::PropertyGroup>,
+    /// Custom objects: the schema's required properties (checked on create, beside
+    /// [`ObjectKind::required_on_create`]) and searchable properties (what search
+    /// `query` looks at).
+    pub required: Vec<String>,
+    pub searchable: Vec<String>,
 }
 
 impl ObjectStore {
@@ -285,11 +290,29 @@ impl ObjectStore {
             unique: HashMap::new(),
             pipelines: crate::crm::pipelines::Pipelines::defaults(kind),
             groups: crate::crm::properties::PropertyGroup::builtin(kind),
+            required: Vec::new(),
+            searchable: Vec::new(),
         };
         for def in builtin_properties(kind) {
             store.add_property(def);
         }
         crate::crm::pipelines::sync_options(&mut store);
+        store
+    }
+
+    /// The store of a custom object, with its schema's definitions.
+    pub fn custom(
+        kind: ObjectKind,
+        props: Vec<PropertyDef>,
+        required: Vec<String>,
+        searchable: Vec<String>,
+    ) -> Self {
+        let mut store = Self::new(kind);
+        for def in props {
+            store.add_property(def);
+        }
+        store.required = required;
+        store.searchable = searchable;
         store
     }
 
@@ -522,13 +545,20 @@ impl ObjectStore {
                     changes.push((idx, Some((*value).into())));
                 }
             }
-            for name in self.kind.required_on_create() {
+            let custom_required = self.required.iter().map(String::as_str);
+            for name in self
+                .kind
+                .required_on_create()
+                .iter()
+                .copied()
+                .chain(custom_required)
+            {
                 let set = self
                     .prop_index(name)
                     .is_some_and(|idx| changes.iter().any(|(i, v)| *i == idx && v.is_some()));
-                if !set && !errors.iter().any(|e| e.name == *name) {
+                if !set && !errors.iter().any(|e| e.name == name) {
                     errors.push(PropError {
-                        name: (*name).to_owned(),
+                        name: name.to_owned(),
                         code: "REQUIRED_PROPERTY",
                         message: format!(
                             "Property \"{name}\" is required to create a {}",
@@ -866,6 +896,8 @@ pub struct PortalCrm {
     stores: Vec<ObjectStore>,
     /// Associations between records and the portal's association labels.
     pub associations: crate::crm::associations::Associations,
+    /// Custom object schemas.
+    pub schemas: crate::crm::custom::CustomSchemas,
 }
 
 impl Default for PortalCrm {
@@ -874,6 +906,7 @@ impl Default for PortalCrm {
             next_id: FIRST_RECORD_ID,
             stores: ALL_KINDS.into_iter().map(ObjectStore::new).collect(),
             associations: crate::crm::associations::Associations::default(),
+            schemas: crate::crm::custom::CustomSchemas::default(),
         }
     }
 }
@@ -885,6 +918,18 @@ impl PortalCrm {
 
     pub fn store_mut(&mut self, kind: ObjectKind) -> &mut ObjectStore {
         &mut self.stores[kind.index()]
+    }
+
+    /// Adds the store of a new custom object; its kind must be the next custom kind of
+    /// the portal (stores are found by [`ObjectKind::index`]).
+    pub fn add_custom_store(&mut self, store: ObjectStore) {
+        debug_assert_eq!(store.kind.index(), self.stores.len());
+        self.stores.push(store);
+    }
+
+    /// The number of custom object stores (the next custom kind's offset).
+    pub fn custom_store_count(&self) -> usize {
+        self.stores.len() - ALL_KINDS.len()
     }
 
     pub fn alloc_id(&mut self) -> u64 {

@@ -9,6 +9,7 @@ mod crm_objects;
 mod crm_owners;
 mod crm_pipelines;
 mod crm_properties;
+mod crm_schemas;
 mod crm_search;
 mod crm_seed;
 mod crm_support;
