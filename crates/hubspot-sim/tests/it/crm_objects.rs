@@ -1353,3 +1353,28 @@ async fn the_seat_check_covers_properties_search_batches_and_associations() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["total"], 0);
 }
+
+#[tokio::test]
+async fn sim_reset_clears_the_crm() {
+    let c = crm().await;
+    c.create("contacts", json!({"email": "gone@x.io"})).await;
+    let pipelines_before = c.get("/crm/v3/pipelines/deals").await;
+    let (status, _) = c.sim.sim_post("/_sim/reset", json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let fresh = Crm {
+        token: sim_token(&c.sim, crate::support::ACME_INC, ALL_CRM_SCOPES).await,
+        sim: c.sim,
+    };
+    let list = fresh.get("/crm/v3/objects/contacts").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.body["results"], json!([]), "records are gone");
+    let again = fresh
+        .create("contacts", json!({"email": "gone@x.io"}))
+        .await;
+    assert!(!again.is_empty(), "the unique email is free again");
+    let pipelines_after = fresh.get("/crm/v3/pipelines/deals").await;
+    assert_eq!(
+        pipelines_after.body, pipelines_before.body,
+        "back to the default pipelines"
+    );
+}

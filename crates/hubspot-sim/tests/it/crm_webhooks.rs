@@ -199,3 +199,72 @@ async fn gdpr_delete_sends_contact_privacy_deletion() {
     assert_eq!(idle["idle"], true);
     assert!(rx.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn batch_writes_of_other_objects_send_their_events() {
+    let c = crm().await;
+    let (_, mut rx) = subscribe_webhooks(
+        &c,
+        &[
+            json!({"eventType": "company.creation", "active": true}),
+            json!({"eventType": "deal.propertyChange", "propertyName": "amount", "active": true}),
+            json!({"eventType": "ticket.deletion", "active": true}),
+        ],
+    )
+    .await;
+    let created = c
+        .post(
+            "/crm/v3/objects/companies/batch/create",
+            json!({"inputs": [{"properties": {"name": "One"}}, {"properties": {"name": "Two"}}]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let deal = c
+        .create(
+            "deals",
+            json!({"dealname": "Big", "dealstage": "appointmentscheduled", "amount": "10"}),
+        )
+        .await;
+    let updated = c
+        .post(
+            "/crm/v3/objects/deals/batch/update",
+            json!({"inputs": [{"id": deal, "properties": {"amount": "250"}}]}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    let ticket = c
+        .create(
+            "tickets",
+            json!({"subject": "Broken", "hs_pipeline": "0", "hs_pipeline_stage": "1"}),
+        )
+        .await;
+    let archived = c
+        .post(
+            "/crm/v3/objects/tickets/batch/archive",
+            json!({"inputs": [{"id": ticket}]}),
+        )
+        .await;
+    assert_eq!(archived.status, StatusCode::NO_CONTENT);
+
+    // Values set at creation are reported as property changes too, as HubSpot does.
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let e = next_event(&mut rx).await;
+        seen.push(format!(
+            "{} {}",
+            e["subscriptionType"].as_str().unwrap(),
+            e["propertyValue"].as_str().unwrap_or("-")
+        ));
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "company.creation -",
+            "company.creation -",
+            "deal.propertyChange 10",
+            "deal.propertyChange 250",
+            "ticket.deletion -",
+        ]
+    );
+}
