@@ -156,8 +156,10 @@ impl Config {
                 Err(e) => errors.push(format!("cannot read config file {}: {e}", path.display())),
             }
         }
-        apply_env(&mut table, env, &mut errors);
-        let known = known_keys();
+        // The defaults, as TOML, say which keys exist and which of them are lists.
+        let defaults = Value::try_from(Config::default()).unwrap_or(Value::Table(Table::new()));
+        let known = known_keys(&defaults);
+        apply_env(&mut table, env, &defaults, &known, &mut errors);
         check_unknown(&table, &known, "", &mut errors);
         // Unknown keys were reported above; drop them so the rest can still be checked.
         remove_unknown(&mut table, &known);
@@ -301,13 +303,13 @@ fn url_origin(value: &str) -> Option<String> {
 }
 
 /// Every key of the configuration, as `section.key` (or `key` at the top).
-fn known_keys() -> Vec<String> {
+fn known_keys(defaults: &Value) -> Vec<String> {
     let mut keys = Vec::new();
-    if let Ok(Value::Table(table)) = Value::try_from(Config::default()) {
+    if let Value::Table(table) = defaults {
         for (name, value) in table {
             match value {
                 Value::Table(section) => keys.extend(section.keys().map(|k| format!("{name}.{k}"))),
-                _ => keys.push(name),
+                _ => keys.push(name.clone()),
             }
         }
     }
@@ -354,9 +356,10 @@ fn remove_unknown(table: &mut Table, known: &[String]) {
 fn apply_env(
     table: &mut Table,
     env: impl IntoIterator<Item = (String, String)>,
+    defaults: &Value,
+    known: &[String],
     errors: &mut Vec<String>,
 ) {
-    let known = known_keys();
     for (name, raw) in env {
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
             continue;
@@ -387,12 +390,7 @@ fn apply_env(
         } else {
             raw
         };
-        let default_is_list = matches!(
-            Value::try_from(Config::default())
-                .ok()
-                .and_then(|v| lookup(&v, &path)),
-            Some(Value::Array(_))
-        );
+        let default_is_list = matches!(lookup(defaults, &path), Some(Value::Array(_)));
         let value = if default_is_list && !raw.trim_start().starts_with('[') {
             Value::Array(
                 raw.split(',')
@@ -413,8 +411,8 @@ fn apply_env(
     }
 }
 
-fn lookup(value: &Value, path: &[String]) -> Option<Value> {
-    path.iter().try_fold(value, |v, key| v.get(key)).cloned()
+fn lookup<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| v.get(key))
 }
 
 fn insert(table: &mut Table, path: &[String], value: Value) {

@@ -5,27 +5,18 @@ use serde_json::{Value, json};
 
 use crate::crm_support::*;
 
-fn find<'a>(results: &'a Value, name: &str) -> &'a Value {
-    results
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or(&Value::Null)
-}
-
 #[tokio::test]
 async fn built_in_definitions() {
     let c = crm().await;
     for path in ["/crm/v3/properties/contacts", "/crm/properties/2026-03/0-1"] {
         let r = c.get(path).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let email = find(&r.body["results"], "email");
+        let email = named(&r.body["results"], "email");
         assert_eq!(email["type"], "string");
         assert_eq!(email["fieldType"], "text");
         assert_eq!(email["hasUniqueValue"], true);
         assert_eq!(email["groupName"], "contactinformation");
-        let stage = find(&r.body["results"], "lifecyclestage");
+        let stage = named(&r.body["results"], "lifecyclestage");
         assert_eq!(stage["type"], "enumeration");
         assert!(
             stage["options"]
@@ -34,7 +25,7 @@ async fn built_in_definitions() {
                 .iter()
                 .any(|o| o["value"] == "customer")
         );
-        let id = find(&r.body["results"], "hs_object_id");
+        let id = named(&r.body["results"], "hs_object_id");
         assert_eq!(id["modificationMetadata"]["readOnlyValue"], true);
         assert_eq!(id["hubspotDefined"], true);
     }
@@ -58,7 +49,7 @@ async fn built_in_definitions() {
 
     let v2 = c.get("/properties/v2/contacts/properties").await;
     assert_eq!(v2.status, StatusCode::OK);
-    let email = find(&v2.body, "email");
+    let email = named(&v2.body, "email");
     assert_eq!(email["readOnlyDefinition"], true);
     assert_eq!(email["deleted"], false);
 

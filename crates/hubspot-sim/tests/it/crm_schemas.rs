@@ -31,15 +31,6 @@ fn car_schema() -> Value {
     })
 }
 
-fn property<'a>(schema: &'a Value, name: &str) -> &'a Value {
-    schema["properties"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name)
-        .unwrap_or(&Value::Null)
-}
-
 #[tokio::test]
 async fn empty_list_then_create_and_get() {
     let c = schemas_crm().await;
@@ -67,16 +58,19 @@ async fn empty_list_then_create_and_get() {
     assert_eq!(created["secondaryDisplayProperties"], json!(["year"]));
     assert_eq!(created["archived"], false);
     assert!(is_iso(&created["createdAt"]) && is_iso(&created["updatedAt"]));
-    let model = property(&created, "model");
+    let model = named(&created["properties"], "model");
     assert_eq!(model["type"], "string");
     assert_eq!(model["groupName"], "cars_information");
     assert_eq!(model["hubspotDefined"], false);
-    assert_eq!(property(&created, "vin")["hasUniqueValue"], true);
-    assert_eq!(property(&created, "colour")["options"][1]["value"], "blue");
-    let id = property(&created, "hs_object_id");
+    assert_eq!(named(&created["properties"], "vin")["hasUniqueValue"], true);
+    assert_eq!(
+        named(&created["properties"], "colour")["options"][1]["value"],
+        "blue"
+    );
+    let id = named(&created["properties"], "hs_object_id");
     assert_eq!(id["hubspotDefined"], true);
     assert_eq!(id["modificationMetadata"]["readOnlyValue"], true);
-    assert!(!property(&created, "hs_createdate").is_null());
+    assert!(!named(&created["properties"], "hs_createdate").is_null());
     let assoc = created["associations"].as_array().unwrap();
     assert_eq!(assoc.len(), 2);
     assert_eq!(assoc[0]["fromObjectTypeId"], type_id.as_str());

@@ -203,3 +203,10 @@ pub async fn subscribe_webhooks(
     }
     (app_id, rx)
 }
+
+/// The element of a JSON array whose `name` is `name` (`Null` when absent).
+pub fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|item| item["name"] == name))
+        .unwrap_or(&Value::Null)
+}
