@@ -1,34 +1,7 @@
 //! A string that must never reach a log, an error message or an API response.
+//!
+//! `secrecy`'s `SecretString`: its `Debug` prints a placeholder, it has no `Display` or
+//! `Serialize`, and the memory is zeroed when it is dropped. Read it with
+//! [`ExposeSecret::expose_secret`]; compare it with [`crate::token::constant_time_eq`].
 
-use std::fmt;
-
-/// Deliberately has no `Display`, `Serialize` or `PartialEq`: read it with [`Secret::expose`]
-/// and compare it with [`crate::token::constant_time_eq`].
-#[derive(Clone, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
+pub use secrecy::{ExposeSecret, SecretString as Secret};

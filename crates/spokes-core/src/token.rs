@@ -3,6 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 /// `bytes` random bytes from the operating system, base64url without padding.
 pub fn random_token(bytes: usize) -> String {
@@ -25,11 +26,11 @@ pub fn random_below(bound: u64) -> u64 {
 
 /// A readable random id such as `inst_4f0c1a9e2b7d5e3f60a1`.
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", hex(&random_bytes(10)))
+    format!("{prefix}_{}", hex::encode(random_bytes(10)))
 }
 
 pub fn sha256_hex(input: &[u8]) -> String {
-    hex(&Sha256::digest(input))
+    hex::encode(Sha256::digest(input))
 }
 
 /// base64url(sha256(input)) without padding: PKCE S256.
@@ -37,22 +38,9 @@ pub fn pkce_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    out
-}
-
-/// Compares without leaking, through timing, how long the common prefix is.
+/// Compares without leaking, through timing, how long the common prefix is (`subtle`).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@
 //! `.needs_reauth`): written to an outbox in the database, then POSTed to `events_url`, signed
 //! with HMAC-SHA256 and retried with backoff, so none is lost when a process stops.
 
+use spokes_core::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use spokes_core::token::{hex, new_id, random_below};
+use spokes_core::token::{new_id, random_below};
 use spokes_core::{Clock, OutboxEvent, Secret, format_rfc3339};
 use spokes_store::Store;
 use tokio::sync::Notify;
@@ -110,7 +111,7 @@ impl EventDeliverer {
             store: events.store.clone(),
             clock: events.clock.clone(),
             config,
-            http: spokes_hubspot::http::build_client(Duration::from_secs(10)),
+            http: spokes_core::http::build_client(Duration::from_secs(10)),
             wake: events.wake.clone(),
         })
     }
@@ -141,7 +142,11 @@ impl EventDeliverer {
 
     async fn deliver(&self, event: &OutboxEvent) -> Result<(), spokes_store::StoreError> {
         let timestamp = self.clock.now_ms().to_string();
-        let signature = sign(self.config.secret.expose(), &timestamp, &event.payload);
+        let signature = sign(
+            self.config.secret.expose_secret(),
+            &timestamp,
+            &event.payload,
+        );
         let result = self
             .http
             .post(&self.config.url)
@@ -191,7 +196,7 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

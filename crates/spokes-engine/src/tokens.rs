@@ -5,6 +5,7 @@
 //! through a lease row (taken with one conditional UPDATE, re-read after taking it, never held
 //! as a lock or transaction across the HTTP call).
 
+use spokes_core::ExposeSecret;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -167,18 +168,18 @@ impl TokenManager {
             attempt += 1;
             match self
                 .oauth
-                .refresh(&app, tokens.refresh_token.expose())
+                .refresh(&app, tokens.refresh_token.expose_secret())
                 .await
             {
                 Ok(response) => {
                     let now = self.clock.now_ms();
-                    let access_token = Secret::new(response.access_token);
+                    let access_token = Secret::from(response.access_token);
                     let fresh = TokenSet {
                         access_token: access_token.clone(),
                         // Keep whatever HubSpot returns; fall back to the one we had.
                         refresh_token: response
                             .refresh_token
-                            .map(Secret::new)
+                            .map(Secret::from)
                             .unwrap_or(tokens.refresh_token),
                         expires_at: now + response.expires_in * 1000,
                         client_id: app.client_id,
@@ -275,7 +276,11 @@ impl TokenManager {
                         client_id: setup.client_id,
                         client_secret: setup.client_secret,
                     };
-                    if let Err(err) = self.oauth.revoke(&app, tokens.refresh_token.expose()).await {
+                    if let Err(err) = self
+                        .oauth
+                        .revoke(&app, tokens.refresh_token.expose_secret())
+                        .await
+                    {
                         tracing::warn!(installation.id = %installation.id, error = %err, "could not revoke the refresh token at HubSpot");
                     }
                 }

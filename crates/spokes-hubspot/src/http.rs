@@ -1,28 +1,9 @@
-//! The one outbound HTTP client for HubSpot calls, and the normalised error of an API call.
-
-use std::sync::Once;
-use std::time::Duration;
+//! HubSpot calls over the shared client builder, and the normalised error of an API call.
 
 use serde::Serialize;
 use serde_json::Value;
 
-/// Builds the client used for HubSpot: no redirects (a token endpoint that redirects is not
-/// followed), a timeout, our user agent. TLS uses rustls with the ring provider.
-pub fn build_client(timeout: Duration) -> reqwest::Client {
-    static PROVIDER: Once = Once::new();
-    PROVIDER.call_once(|| {
-        // Fails only when another provider was installed first, which is fine too.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("spokes/", env!("CARGO_PKG_VERSION")))
-        .build()
-        // Only fails when the TLS backend cannot initialise: a startup invariant.
-        .expect("the HTTP client could not be built")
-}
+pub use spokes_core::http::build_client;
 
 /// A failed HubSpot API call, normalised from HubSpot's error body.
 #[derive(Debug, Clone, Serialize, thiserror::Error)]

@@ -73,7 +73,7 @@ async fn begin(state: &AppState, token: &str) -> Result<Response, spokes_store::
         .create_oauth_state(&OAuthState {
             state_hash: sha256_hex(oauth_state.as_bytes()),
             installation_id: installation.id.clone(),
-            code_verifier: Secret::new(verifier.clone()),
+            code_verifier: Secret::from(verifier.clone()),
             return_url: link.return_url,
             created_at: now,
             expires_at: now + STATE_TTL_MS,

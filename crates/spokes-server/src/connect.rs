@@ -2,6 +2,7 @@
 //! account-selection rules, and store the result.
 
 use serde_json::{Value, json};
+use spokes_core::ExposeSecret;
 use spokes_core::{
     Installation, InstallationStatus, LastError, OAuthState, PortalDetails, Secret, TokenSet,
 };
@@ -128,7 +129,7 @@ async fn authorize(
             &app,
             code,
             &state.config.callback_url(),
-            oauth_state.code_verifier.expose(),
+            oauth_state.code_verifier.expose_secret(),
         )
         .await
         .map_err(|err| {
@@ -143,19 +144,19 @@ async fn authorize(
     })?;
     let now = state.clock.now_ms();
     let tokens = TokenSet {
-        access_token: Secret::new(response.access_token.clone()),
-        refresh_token: Secret::new(refresh_token),
+        access_token: Secret::from(response.access_token.clone()),
+        refresh_token: Secret::from(refresh_token),
         expires_at: now + response.expires_in * 1000,
         client_id: app.client_id.clone(),
     };
     // The token response has hub and scopes but never the user's email or hub domain.
     let info = oauth
-        .token_info(&app, tokens.access_token.expose())
+        .token_info(&app, tokens.access_token.expose_secret())
         .await
         .map_err(|err| tracing::warn!(error = %err, "token introspection failed; continuing with the token response"))
         .unwrap_or_default();
     let details: Value = oauth
-        .account_details(tokens.access_token.expose())
+        .account_details(tokens.access_token.expose_secret())
         .await
         .map_err(|err| {
             fail(
@@ -192,7 +193,10 @@ async fn authorize(
     };
     let refuse = |failure: Failure| async {
         // A refused portal keeps no grant: revoke it at HubSpot and forget the tokens.
-        if let Err(err) = oauth.revoke(&app, tokens.refresh_token.expose()).await {
+        if let Err(err) = oauth
+            .revoke(&app, tokens.refresh_token.expose_secret())
+            .await
+        {
             tracing::warn!(error = %err, "could not revoke the refused grant");
         }
         failure

@@ -2,6 +2,7 @@
 //! admin password; the session is an HMAC-signed HttpOnly SameSite cookie, and every form
 //! carries a CSRF token derived from the session.
 
+use spokes_core::ExposeSecret;
 use std::collections::HashMap;
 
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use spokes_core::token::{constant_time_eq, hex, sha256_hex};
+use spokes_core::token::{constant_time_eq, sha256_hex};
 use spokes_core::{ConnectorSetup, Secret, format_rfc3339};
 use spokes_hubspot::connector::{self, CONNECTOR_ID, PARAMETERS};
 
@@ -30,12 +31,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn mac(state: &AppState, purpose: &str, value: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(state.config.console_secret.expose().as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(state.config.console_secret.expose_secret().as_bytes())
+            .expect("HMAC accepts keys of any length");
     mac.update(purpose.as_bytes());
     mac.update(b"|");
     mac.update(value.as_bytes());
-    hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The session cookie's value when it is authentic and unexpired.
@@ -95,7 +97,8 @@ async fn login(
 ) -> Response {
     let credential = form.get("credential").map(String::as_str).unwrap_or("");
     let who = if state.config.admin_password.as_ref().is_some_and(|p| {
-        !p.is_empty() && constant_time_eq(p.expose().as_bytes(), credential.as_bytes())
+        !p.expose_secret().is_empty()
+            && constant_time_eq(p.expose_secret().as_bytes(), credential.as_bytes())
     }) {
         Some("admin".to_string())
     } else {
@@ -204,7 +207,7 @@ async fn setup_from_form(state: &AppState, form: &HashMap<String, String>) -> Re
         .map_err(|e| e.to_string())?;
     let secret = field("client_secret");
     let client_secret = match existing {
-        _ if !secret.is_empty() => Secret::new(secret),
+        _ if !secret.is_empty() => Secret::from(secret),
         Some(existing) if existing.client_id == client_id => existing.client_secret,
         _ => return Err("Client Secret is required.".into()),
     };

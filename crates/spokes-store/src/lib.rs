@@ -157,16 +157,14 @@ pub fn latest_schema_version() -> i64 {
 
 /// The database URL of a SQLite file, e.g. `sqlite:///var/lib/spokes/spokes.db`.
 pub fn sqlite_url(path: &Path) -> String {
-    let mut url = String::from("sqlite://");
-    for c in path.to_string_lossy().chars() {
-        match c {
-            '%' => url.push_str("%25"),
-            '?' => url.push_str("%3F"),
-            '#' => url.push_str("%23"),
-            c => url.push(c),
-        }
-    }
-    url
+    /// The characters sqlx's SQLite URL parser would read as part of the URL syntax.
+    const URL_SYNTAX: &percent_encoding::AsciiSet =
+        &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#');
+    let path = path.to_string_lossy();
+    format!(
+        "sqlite://{}",
+        percent_encoding::utf8_percent_encode(&path, URL_SYNTAX)
+    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Backend-neutral pieces of the SQL stores: reading rows into domain types, sealing contexts,
 //! JSON columns and error mapping.
 
+use spokes_core::ExposeSecret;
 use std::collections::BTreeMap;
 
 use spokes_core::{
@@ -69,12 +70,12 @@ pub(crate) fn code_verifier_context(state_hash: &str) -> String {
 }
 
 pub(crate) fn seal_secret(keys: &KeyRing, context: &str, secret: &Secret) -> StoreResult<Vec<u8>> {
-    keys.seal(context, secret.expose().as_bytes())
+    keys.seal(context, secret.expose_secret().as_bytes())
 }
 
 pub(crate) fn open_secret(keys: &KeyRing, context: &str, sealed: &[u8]) -> StoreResult<Secret> {
     let bytes = keys.open(context, sealed)?;
-    String::from_utf8(bytes).map(Secret::new).map_err(|_| {
+    String::from_utf8(bytes).map(Secret::from).map_err(|_| {
         StoreError::Corrupt(format!(
             "the sealed value in {} is not UTF-8",
             context.rsplit_once('/').map_or(context, |(place, _)| place)

@@ -23,7 +23,6 @@ use aes_gcm::{Aes256Gcm, Key, KeyInit};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
-use spokes_core::token::hex;
 
 use crate::{StoreError, StoreResult};
 
@@ -59,12 +58,12 @@ impl KeyRing {
         let mut id_hash = Sha256::new();
         id_hash.update(KEY_ID_LABEL);
         id_hash.update(bytes);
-        let id = hex(&id_hash.finalize()[..4]);
+        let id = hex::encode(&id_hash.finalize()[..4]);
 
         let mut fp_hash = Sha256::new();
         fp_hash.update(FINGERPRINT_LABEL);
         fp_hash.update(bytes);
-        let fingerprint = hex(&fp_hash.finalize());
+        let fingerprint = hex::encode(fp_hash.finalize());
 
         let key = Key::<Aes256Gcm>::from(bytes);
         let cipher = Aes256Gcm::new(&key);
@@ -114,7 +113,7 @@ impl KeyRing {
         }
 
         let key = random_key()?;
-        let contents = format!("{}\n", hex(&key));
+        let contents = format!("{}\n", hex::encode(key));
         let key_file_error = |source| StoreError::KeyFile {
             path: path.to_path_buf(),
             source,
@@ -126,7 +125,7 @@ impl KeyRing {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "master.key".to_owned());
-        let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", hex(&suffix)));
+        let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", hex::encode(suffix)));
 
         write_private_file(&tmp, contents.as_bytes()).map_err(key_file_error)?;
         let linked = fs::hard_link(&tmp, path);
@@ -194,7 +193,7 @@ impl KeyRing {
             .chain_update(self.inner.active.derive_seed)
             .chain_update(purpose.as_bytes())
             .finalize();
-        spokes_core::Secret::new(hex(&derived))
+        spokes_core::Secret::from(hex::encode(derived))
     }
 
     /// Seals `plaintext` for the place named by `context` (`table/column/row id`).
@@ -363,6 +362,7 @@ fn sync_parent_dir(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spokes_core::ExposeSecret;
 
     const CONTEXT: &str = "installations/access_token/inst_1";
 
@@ -443,16 +443,25 @@ mod tests {
             "{text}"
         );
         let debug = format!("{ring:?}");
-        assert!(!debug.contains(&hex(&[7u8; 32])), "{debug}");
+        assert!(!debug.contains(&hex::encode([7u8; 32])), "{debug}");
     }
 
     #[test]
     fn derived_secrets_depend_on_key_and_purpose() {
         let a = ring(7).derive_secret("console");
-        assert_eq!(a.expose(), ring(7).derive_secret("console").expose());
-        assert_ne!(a.expose(), ring(8).derive_secret("console").expose());
-        assert_ne!(a.expose(), ring(7).derive_secret("other").expose());
-        assert_ne!(a.expose(), hex(&[7u8; 32]));
+        assert_eq!(
+            a.expose_secret(),
+            ring(7).derive_secret("console").expose_secret()
+        );
+        assert_ne!(
+            a.expose_secret(),
+            ring(8).derive_secret("console").expose_secret()
+        );
+        assert_ne!(
+            a.expose_secret(),
+            ring(7).derive_secret("other").expose_secret()
+        );
+        assert_ne!(a.expose_secret(), hex::encode([7u8; 32]));
     }
 
     #[test]
@@ -462,8 +471,8 @@ mod tests {
         assert_ne!(a.fingerprint(), ring(8).fingerprint());
         assert_eq!(a.fingerprint().len(), 64);
         assert_eq!(a.key_id().len(), 8);
-        assert_ne!(a.fingerprint(), hex(&[7u8; 32]));
-        assert_ne!(a.fingerprint(), hex(&Sha256::digest([7u8; 32])));
+        assert_ne!(a.fingerprint(), hex::encode([7u8; 32]));
+        assert_ne!(a.fingerprint(), hex::encode(Sha256::digest([7u8; 32])));
     }
 
     #[test]
@@ -471,9 +480,9 @@ mod tests {
         let key: [u8; 32] = std::array::from_fn(|i| i as u8 * 7);
         let expected = KeyRing::from_key(key).fingerprint();
         for encoded in [
-            hex(&key),
-            hex(&key).to_uppercase(),
-            format!("  {}\n", hex(&key)),
+            hex::encode(key),
+            hex::encode(key).to_uppercase(),
+            format!("  {}\n", hex::encode(key)),
             STANDARD.encode(key),
             URL_SAFE_NO_PAD.encode(key),
         ] {
@@ -482,11 +491,16 @@ mod tests {
                 expected
             );
         }
-        for bad in ["", "abc", &hex(&key[..31]), &STANDARD.encode([1u8; 16])] {
+        for bad in [
+            "",
+            "abc",
+            &hex::encode(&key[..31]),
+            &STANDARD.encode([1u8; 16]),
+        ] {
             let err = KeyRing::from_encoded(bad).unwrap_err();
             assert!(matches!(err, StoreError::InvalidMasterKey(_)), "{err:?}");
         }
-        let secretish = format!("{}zz", hex(&key));
+        let secretish = format!("{}zz", hex::encode(key));
         let err = KeyRing::from_encoded(&secretish).unwrap_err().to_string();
         assert!(!err.contains(&secretish), "{err}");
     }
@@ -495,7 +509,7 @@ mod tests {
     fn key_file_is_created_once_with_mode_0600() {
         let dir = std::env::temp_dir().join(format!(
             "spokes-seal-test-{}",
-            hex(&random_key().unwrap()[..6])
+            hex::encode(&random_key().unwrap()[..6])
         ));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("master.key");

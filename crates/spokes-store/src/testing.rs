@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use spokes_core::token::{hex, random_bytes};
+use spokes_core::token::random_bytes;
 use sqlx::{AssertSqlSafe, Connection, Executor, Row};
 
 use crate::seal::KeyRing;
@@ -59,7 +59,7 @@ async fn postgres_schema_url(base: &str) -> String {
     }
 
     // Only digits, hex and '_': safe to put into DDL, which cannot take bound identifiers.
-    let schema = format!("t_{now}_{}", hex(&random_bytes(6)));
+    let schema = format!("t_{now}_{}", hex::encode(random_bytes(6)));
     conn.execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .await
         .unwrap_or_else(|e| panic!("cannot create test schema {schema}: {e}"));
@@ -72,7 +72,7 @@ async fn postgres_schema_url(base: &str) -> String {
 /// A new empty directory under the system temp dir, e.g. for a SQLite file or a key file.
 /// The caller removes it (see [`TempDir`] for a guard that does).
 pub fn temp_dir(prefix: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("{prefix}-{}", hex(&random_bytes(8))));
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", hex::encode(random_bytes(8))));
     std::fs::create_dir_all(&dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     dir

@@ -299,7 +299,7 @@ impl Config {
 }
 
 fn url_origin(value: &str) -> Option<String> {
-    spokes_hubspot::oauth::origin_of(value)
+    spokes_core::urls::origin_of(value)
 }
 
 /// Every key of the configuration, as `section.key` (or `key` at the top).

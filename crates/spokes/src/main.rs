@@ -416,7 +416,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .put_connector_setup(&ConnectorSetup {
                 connector: CONNECTOR_ID.into(),
                 client_id: sim.sandbox_app.client_id.clone(),
-                client_secret: Secret::new(sim.sandbox_app.client_secret.clone()),
+                client_secret: Secret::from(sim.sandbox_app.client_secret.clone()),
                 properties: Default::default(),
                 updated_at: SystemClock.now_ms(),
             })
@@ -436,14 +436,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         allowed_return_origins: config.server.allowed_return_origins.clone(),
         allow_loopback_return_urls: args.sandbox,
         admin_password: (!config.server.admin_password.is_empty())
-            .then(|| Secret::new(config.server.admin_password.clone())),
+            .then(|| Secret::from(config.server.admin_password.clone())),
         refuse_test_accounts: config.server.refuse_test_accounts,
         refuse_shared_portals: config.server.refuse_shared_portals,
         refresh_margin: Duration::from_secs(config.tokens.refresh_margin_secs),
         failure_page_template,
         events: (!config.events.url.is_empty()).then(|| EventsConfig {
             url: config.events.url.clone(),
-            secret: Secret::new(config.events.secret.clone()),
+            secret: Secret::from(config.events.secret.clone()),
         }),
         hubspot,
         console_secret: keys.derive_secret("console-sessions"),

@@ -96,7 +96,7 @@ pub async fn put_setup(
     let existing = state.store.get_connector_setup(CONNECTOR_ID).await?;
     let client_secret = match (body.client_secret, existing) {
         (Some(secret), _) if !secret.trim().is_empty() && secret.len() <= 512 => {
-            Secret::new(secret.trim())
+            Secret::from(secret.trim())
         }
         (None, Some(existing)) if existing.client_id == client_id => existing.client_secret,
         _ => {

@@ -1,6 +1,7 @@
 //! `/v1/accounts/{account}/connectors`: installations of the HubSpot connector, their auth
 //! links, disconnection and method calls.
 
+use spokes_core::ExposeSecret;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -162,7 +163,7 @@ pub async fn deauthenticate(
 /// True when `return_url` may be redirected to: its origin is allowed, or it is a loopback
 /// URL and the sandbox is on.
 fn return_url_allowed(state: &AppState, return_url: &str) -> bool {
-    let Some(origin) = spokes_hubspot::oauth::origin_of(return_url) else {
+    let Some(origin) = spokes_core::urls::origin_of(return_url) else {
         return false;
     };
     if state
@@ -260,7 +261,7 @@ pub async fn call_method(
     let token = state.tokens.access_token(&installation).await?;
     let data = state
         .oauth()
-        .account_details(token.expose())
+        .account_details(token.expose_secret())
         .await
         .map_err(|err| {
             tracing::warn!(installation.id = %installation.id, method = method.id, http.status = err.status, "HubSpot call failed");

@@ -80,7 +80,7 @@ async fn authenticated_and_needs_reauth_events_are_signed_and_delivered() {
     let env = TestEnv::with(Options {
         events: Some(EventsConfig {
             url,
-            secret: spokes_core::Secret::new(SECRET),
+            secret: spokes_core::Secret::from(SECRET),
         }),
         ..Options::default()
     })
@@ -105,7 +105,7 @@ async fn failed_consent_event_is_retried_until_delivered() {
     let env = TestEnv::with(Options {
         events: Some(EventsConfig {
             url,
-            secret: spokes_core::Secret::new(SECRET),
+            secret: spokes_core::Secret::from(SECRET),
         }),
         ..Options::default()
     })

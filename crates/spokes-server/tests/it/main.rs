@@ -8,6 +8,7 @@ mod events;
 mod secrets;
 mod tokens;
 
+use spokes_core::ExposeSecret;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -69,7 +70,7 @@ async fn start_outage_switch(target: String) -> (String, Outage) {
     use std::sync::atomic::Ordering;
     let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let http = spokes_hubspot::http::build_client(Duration::from_secs(30));
+    let http = spokes_core::http::build_client(Duration::from_secs(30));
     let (is_down, count) = (down.clone(), refused.clone());
     let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
         let (http, target, is_down, count) =
@@ -181,7 +182,7 @@ impl TestEnv {
             failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
             events: options.events,
             hubspot,
-            console_secret: spokes_core::Secret::new("test-console-secret"),
+            console_secret: spokes_core::Secret::from("test-console-secret"),
         };
         let clock = ManualClock::starting_now();
         let env = Self {
@@ -191,7 +192,7 @@ impl TestEnv {
             store,
             clock,
             // No redirects followed: the tests play the browser step by step.
-            http: spokes_hubspot::http::build_client(Duration::from_secs(30)),
+            http: spokes_core::http::build_client(Duration::from_secs(30)),
             database_url,
             outage,
             keys,
@@ -399,7 +400,7 @@ impl TestEnv {
         self.sim_json(
             Method::POST,
             "/_sim/tokens/revoke",
-            Some(json!({"token": tokens.refresh_token.expose()})),
+            Some(json!({"token": tokens.refresh_token.expose_secret()})),
         )
         .await;
     }

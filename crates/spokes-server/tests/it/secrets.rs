@@ -3,6 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use spokes_core::ExposeSecret;
 
 use crate::{TestEnv, logged_text};
 
@@ -15,8 +16,8 @@ async fn no_token_or_secret_in_plaintext_anywhere() {
     assert_eq!(status, StatusCode::OK);
     let tokens = env.tokens(&id).await;
     let secrets = [
-        tokens.access_token.expose().to_string(),
-        tokens.refresh_token.expose().to_string(),
+        tokens.access_token.expose_secret().to_string(),
+        tokens.refresh_token.expose_secret().to_string(),
         env.sim.sandbox_app.client_secret.clone(),
         env.key.clone(),
     ];

@@ -3,6 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use spokes_core::ExposeSecret;
 
 use std::sync::atomic::Ordering;
 
@@ -118,7 +119,7 @@ async fn deauthenticate_revokes_at_hubspot_and_forgets_the_tokens() {
         .get(format!(
             "{}/oauth/v1/refresh-tokens/{}",
             env.sim.base_url,
-            tokens.refresh_token.expose()
+            tokens.refresh_token.expose_secret()
         ))
         .send()
         .await

@@ -71,7 +71,7 @@ async fn delete_cascades_to_installations_links_and_states() {
         .create_oauth_state(&OAuthState {
             state_hash: "state-1".to_owned(),
             installation_id: "inst_1".to_owned(),
-            code_verifier: Secret::new("verifier"),
+            code_verifier: Secret::from("verifier"),
             return_url: None,
             created_at: T0,
             expires_at: T0 + 600_000,

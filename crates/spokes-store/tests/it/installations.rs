@@ -1,3 +1,4 @@
+use spokes_core::ExposeSecret;
 use spokes_core::{InstallationStatus, LastError};
 use spokes_store::{AuthState, StoreError};
 
@@ -101,8 +102,8 @@ async fn save_auth_state_writes_everything_at_once() {
     assert_eq!(saved.properties, installation("inst_1", "acme").properties);
 
     let stored = store.get_tokens("inst_1").await.unwrap().unwrap();
-    assert_eq!(stored.access_token.expose(), "access-1");
-    assert_eq!(stored.refresh_token.expose(), "refresh-1");
+    assert_eq!(stored.access_token.expose_secret(), "access-1");
+    assert_eq!(stored.refresh_token.expose_secret(), "refresh-1");
     assert_eq!(stored.expires_at, T0 + 1_800_000);
     assert_eq!(stored.client_id, "client-123");
     assert_eq!(store.get_tokens("nope").await.unwrap().map(|_| ()), None);
@@ -170,7 +171,7 @@ async fn save_auth_state_writes_everything_at_once() {
     );
     assert_eq!(store.installations_for_portal(888).await.unwrap().len(), 1);
     let stored = store.get_tokens("inst_1").await.unwrap().unwrap();
-    assert_eq!(stored.access_token.expose(), "access-2");
+    assert_eq!(stored.access_token.expose_secret(), "access-2");
 }
 
 #[tokio::test]

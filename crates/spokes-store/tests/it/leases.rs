@@ -158,7 +158,7 @@ async fn exactly_one_winner_across_processes() {
     let key: [u8; 32] = std::array::from_fn(|i| i as u8 ^ 0x5a);
     let h = Harness::with_keys(spokes_store::KeyRing::from_key(key)).await;
     h.seed().await;
-    let spec = format!("{}\n{}", h.url, spokes_core::token::hex(&key));
+    let spec = format!("{}\n{}", h.url, hex::encode(key));
 
     let outcomes = tokio::task::spawn_blocking(move || {
         let exe = std::env::current_exe().unwrap();

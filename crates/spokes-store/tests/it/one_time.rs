@@ -1,3 +1,4 @@
+use spokes_core::ExposeSecret;
 use spokes_core::{AuthLink, OAuthState, OneTimeProblem, Secret};
 use spokes_store::StoreError;
 
@@ -19,7 +20,7 @@ fn state(hash: &str) -> OAuthState {
     OAuthState {
         state_hash: hash.to_owned(),
         installation_id: "inst_1".to_owned(),
-        code_verifier: Secret::new(format!("verifier-for-{hash}")),
+        code_verifier: Secret::from(format!("verifier-for-{hash}")),
         return_url: None,
         created_at: T0,
         expires_at: T0 + TTL,
@@ -108,7 +109,7 @@ async fn oauth_state_is_used_once_and_returns_the_verifier() {
         .unwrap();
     assert_eq!(got.state_hash, "s1");
     assert_eq!(got.installation_id, "inst_1");
-    assert_eq!(got.code_verifier.expose(), "verifier-for-s1");
+    assert_eq!(got.code_verifier.expose_secret(), "verifier-for-s1");
     assert_eq!(got.return_url, None);
     assert_eq!((got.created_at, got.expires_at), (T0, T0 + TTL));
 

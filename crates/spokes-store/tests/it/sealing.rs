@@ -1,6 +1,6 @@
+use spokes_core::ExposeSecret;
 use std::collections::BTreeMap;
 
-use spokes_core::token::hex;
 use spokes_core::{ConnectorSetup, InstallationStatus, OAuthState, Secret};
 use spokes_store::{AuthState, StoreError};
 
@@ -16,7 +16,7 @@ fn setup(client_id: &str, secret: &str) -> ConnectorSetup {
     ConnectorSetup {
         connector: "hubspot".to_owned(),
         client_id: client_id.to_owned(),
-        client_secret: Secret::new(secret),
+        client_secret: Secret::from(secret),
         properties: BTreeMap::from([
             ("Scopes".to_owned(), "contacts".to_owned()),
             ("OptionalScopes".to_owned(), "content reports".to_owned()),
@@ -43,7 +43,7 @@ async fn store_secrets(h: &Harness) {
         .create_oauth_state(&OAuthState {
             state_hash: "state-1".to_owned(),
             installation_id: "inst_1".to_owned(),
-            code_verifier: Secret::new(VERIFIER),
+            code_verifier: Secret::from(VERIFIER),
             return_url: None,
             created_at: T0,
             expires_at: T0 + 600_000,
@@ -69,7 +69,7 @@ async fn connector_setup_round_trips_and_upserts() {
         .unwrap();
     let got = store.get_connector_setup("hubspot").await.unwrap().unwrap();
     assert_eq!(got.client_id, "client-1");
-    assert_eq!(got.client_secret.expose(), "secret-1");
+    assert_eq!(got.client_secret.expose_secret(), "secret-1");
     assert_eq!(got.properties, setup("x", "y").properties);
     assert_eq!(got.updated_at, T0);
 
@@ -79,7 +79,7 @@ async fn connector_setup_round_trips_and_upserts() {
     store.put_connector_setup(&changed).await.unwrap();
     let got = store.get_connector_setup("hubspot").await.unwrap().unwrap();
     assert_eq!(got.client_id, "client-2");
-    assert_eq!(got.client_secret.expose(), "secret-2");
+    assert_eq!(got.client_secret.expose_secret(), "secret-2");
     assert!(got.properties.is_empty());
     assert_eq!(got.updated_at, T0 + 1);
     assert!(
@@ -134,7 +134,10 @@ async fn secrets_are_sealed_in_their_columns() {
             for row in raw.pg_rows_as_text(table).await {
                 for secret in SECRETS {
                     assert!(!row.contains(secret), "{table}: {row}");
-                    assert!(!row.contains(&hex(secret.as_bytes())), "{table}: {row}");
+                    assert!(
+                        !row.contains(&hex::encode(secret.as_bytes())),
+                        "{table}: {row}"
+                    );
                 }
             }
         }
@@ -148,10 +151,13 @@ async fn secrets_are_sealed_in_their_columns() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(setup.client_secret.expose(), CLIENT_SECRET);
+    assert_eq!(setup.client_secret.expose_secret(), CLIENT_SECRET);
     let got = h.store.get_tokens("inst_1").await.unwrap().unwrap();
     assert_eq!(
-        (got.access_token.expose(), got.refresh_token.expose()),
+        (
+            got.access_token.expose_secret(),
+            got.refresh_token.expose_secret()
+        ),
         (ACCESS, REFRESH)
     );
 }

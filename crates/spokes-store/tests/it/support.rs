@@ -105,8 +105,8 @@ pub fn portal(portal_id: i64) -> PortalDetails {
 
 pub fn tokens(access: &str, refresh: &str, expires_at: i64) -> TokenSet {
     TokenSet {
-        access_token: Secret::new(access),
-        refresh_token: Secret::new(refresh),
+        access_token: Secret::from(access),
+        refresh_token: Secret::from(refresh),
         expires_at,
         client_id: "client-123".to_owned(),
     }

@@ -75,7 +75,7 @@ fn start(mut command: Command, ready: &str) -> Server {
 }
 
 fn http() -> reqwest::Client {
-    spokes_hubspot::http::build_client(Duration::from_secs(30))
+    spokes_core::http::build_client(Duration::from_secs(30))
 }
 
 fn word_after<'a>(lines: &'a [String], marker: &str) -> &'a str {
