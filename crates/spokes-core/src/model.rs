@@ -90,6 +90,9 @@ pub struct Installation {
     pub portal: Option<PortalDetails>,
     pub last_error: Option<LastError>,
     pub token_expires_at: Option<UnixMillis>,
+    /// Bumped by every write of the auth state (status, portal, tokens); a conditional write
+    /// names the version it read, so a refresh cannot undo a disconnect.
+    pub auth_version: i64,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }
@@ -155,4 +158,29 @@ pub struct OutboxEvent {
     pub attempts: i64,
     pub next_attempt_at: UnixMillis,
     pub created_at: UnixMillis,
+}
+
+/// A console login, kept on the server. The cookie carries the session id; only its SHA-256
+/// is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsoleSession {
+    pub id_hash: String,
+    /// The partner API key used to log in; `None` for the admin password.
+    pub key_id: Option<String>,
+    pub created_at: UnixMillis,
+    pub expires_at: UnixMillis,
+}
+
+/// How many rows a sweep of expired one-time values and sessions deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepCounts {
+    pub auth_links: u64,
+    pub oauth_states: u64,
+    pub console_sessions: u64,
+}
+
+impl SweepCounts {
+    pub fn total(&self) -> u64 {
+        self.auth_links + self.oauth_states + self.console_sessions
+    }
 }

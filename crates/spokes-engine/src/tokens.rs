@@ -194,7 +194,7 @@ impl TokenManager {
                         last_error: None,
                         tokens: Some(fresh),
                     };
-                    self.store.save_auth_state(id, &state, now).await?;
+                    self.store.save_auth_state(id, &state, now, None).await?;
                     tracing::info!(installation.id = %id, "refreshed the HubSpot access token");
                     return Ok(access_token);
                 }
@@ -222,7 +222,7 @@ impl TokenManager {
                         }),
                         tokens: Some(tokens),
                     };
-                    self.store.save_auth_state(id, &state, now).await?;
+                    self.store.save_auth_state(id, &state, now, None).await?;
                     tracing::warn!(installation.id = %id, error = %err, "token refresh failed");
                     return Err(TokenError::Unavailable(err.to_string()));
                 }
@@ -249,7 +249,7 @@ impl TokenManager {
             tokens: None,
         };
         self.store
-            .save_auth_state(&installation.id, &state, now)
+            .save_auth_state(&installation.id, &state, now, None)
             .await?;
         tracing::warn!(installation.id = %installation.id, account.id = %installation.account_id, code, "installation needs the customer to reconnect");
         self.events
@@ -296,7 +296,7 @@ impl TokenManager {
             tokens: None,
         };
         self.store
-            .save_auth_state(&installation.id, &state, self.clock.now_ms())
+            .save_auth_state(&installation.id, &state, self.clock.now_ms(), None)
             .await?;
         Ok(())
     }

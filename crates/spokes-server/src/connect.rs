@@ -270,7 +270,7 @@ async fn save_connected(
     };
     if let Err(err) = state
         .store
-        .save_auth_state(&installation.id, &auth, state.clock.now_ms())
+        .save_auth_state(&installation.id, &auth, state.clock.now_ms(), None)
         .await
     {
         return Err(internal(&err, "could not save a connected installation"));
@@ -314,7 +314,7 @@ async fn record_failure(state: &AppState, installation: &Installation, failure: 
     };
     if let Err(err) = state
         .store
-        .save_auth_state(&installation.id, &auth, now)
+        .save_auth_state(&installation.id, &auth, now, None)
         .await
     {
         tracing::error!(error = %err, "could not record a consent failure");

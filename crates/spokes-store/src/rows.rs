@@ -5,8 +5,8 @@ use spokes_core::ExposeSecret;
 use std::collections::BTreeMap;
 
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, Installation, InstallationStatus, LastError,
-    OAuthState, OutboxEvent, PortalDetails, Secret, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, Installation, InstallationStatus,
+    LastError, OAuthState, OutboxEvent, PortalDetails, Secret, TokenSet,
 };
 
 use crate::seal::KeyRing;
@@ -192,8 +192,18 @@ pub(crate) fn installation(row: &impl RowExt) -> StoreResult<Installation> {
             .map(|text| parse_json("installations.last_error", serde_json::from_str(&text)))
             .transpose()?,
         token_expires_at: row.opt_int("token_expires_at")?,
+        auth_version: row.int("auth_version")?,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
+    })
+}
+
+pub(crate) fn console_session(row: &impl RowExt) -> StoreResult<ConsoleSession> {
+    Ok(ConsoleSession {
+        id_hash: row.text("id_hash")?,
+        key_id: row.opt_text("key_id")?,
+        created_at: row.int("created_at")?,
+        expires_at: row.int("expires_at")?,
     })
 }
 

@@ -20,7 +20,7 @@ macro_rules! account_columns {
 macro_rules! installation_columns {
     () => {
         "id, account_id, connector, name, properties, status, portal, last_error, \
-         token_expires_at, created_at, updated_at"
+         token_expires_at, auth_version, created_at, updated_at"
     };
 }
 
@@ -187,6 +187,11 @@ macro_rules! sql_store {
                 $backend
             }
 
+            async fn ping(&self) -> $crate::StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
             // --- API keys
 
             async fn create_api_key(&self, key: &spokes_core::ApiKey) -> $crate::StoreResult<()> {
@@ -248,13 +253,75 @@ macro_rules! sql_store {
                 id: &str,
                 at: spokes_core::clock::UnixMillis,
             ) -> $crate::StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
                 )
                 .bind(id)
                 .bind(at)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                sqlx::query("DELETE FROM console_sessions WHERE key_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            // --- console sessions
+
+            async fn create_console_session(
+                &self,
+                session: &spokes_core::ConsoleSession,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO console_sessions (id_hash, key_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&session.id_hash)
+                .bind(&session.key_id)
+                .bind(session.created_at)
+                .bind(session.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| {
+                    $crate::rows::insert_error(
+                        e,
+                        || "a console session with this id exists".to_owned(),
+                        || "the API key of the session does not exist".to_owned(),
+                    )
+                })?;
+                Ok(())
+            }
+
+            async fn find_console_session(
+                &self,
+                id_hash: &str,
+                now: spokes_core::clock::UnixMillis,
+            ) -> $crate::StoreResult<Option<spokes_core::ConsoleSession>> {
+                // The key is checked on every request, so revoking it (from any process)
+                // ends the session even if the revoking process did not delete it.
+                sqlx::query(
+                    "SELECT s.id_hash, s.key_id, s.created_at, s.expires_at \
+                     FROM console_sessions s LEFT JOIN api_keys k ON k.id = s.key_id \
+                     WHERE s.id_hash = $1 AND s.expires_at > $2 \
+                     AND (s.key_id IS NULL OR (k.id IS NOT NULL AND k.revoked_at IS NULL))",
+                )
+                .bind(id_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map($crate::rows::console_session)
+                .transpose()
+            }
+
+            async fn delete_console_session(&self, id_hash: &str) -> $crate::StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -394,8 +461,9 @@ macro_rules! sql_store {
             ) -> $crate::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO installations (id, account_id, connector, name, properties, \
-                     status, portal, portal_id, last_error, token_expires_at, created_at, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                     status, portal, portal_id, last_error, token_expires_at, auth_version, \
+                     created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(&installation.id)
                 .bind(&installation.account_id)
@@ -407,6 +475,7 @@ macro_rules! sql_store {
                 .bind(installation.portal.as_ref().map(|p| p.portal_id))
                 .bind($crate::rows::last_error_json(installation.last_error.as_ref())?)
                 .bind(installation.token_expires_at)
+                .bind(installation.auth_version)
                 .bind(installation.created_at)
                 .bind(installation.updated_at)
                 .execute(&self.pool)
@@ -493,6 +562,7 @@ macro_rules! sql_store {
                 id: &str,
                 state: &$crate::AuthState,
                 at: spokes_core::clock::UnixMillis,
+                expected_version: Option<i64>,
             ) -> $crate::StoreResult<bool> {
                 let (access, refresh, client_id, expires_at) = match &state.tokens {
                     Some(tokens) => (
@@ -514,8 +584,9 @@ macro_rules! sql_store {
                 let done = sqlx::query(
                     "UPDATE installations SET status = $2, portal = $3, portal_id = $4, \
                      last_error = $5, access_token_sealed = $6, refresh_token_sealed = $7, \
-                     token_client_id = $8, token_expires_at = $9, updated_at = $10 \
-                     WHERE id = $1",
+                     token_client_id = $8, token_expires_at = $9, updated_at = $10, \
+                     auth_version = auth_version + 1 \
+                     WHERE id = $1 AND ($11 IS NULL OR auth_version = $11)",
                 )
                 .bind(id)
                 .bind(state.status.as_str())
@@ -526,6 +597,24 @@ macro_rules! sql_store {
                 .bind(refresh)
                 .bind(client_id)
                 .bind(expires_at)
+                .bind(at)
+                .bind(expected_version)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_last_error(
+                &self,
+                id: &str,
+                last_error: Option<&spokes_core::LastError>,
+                at: spokes_core::clock::UnixMillis,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE installations SET last_error = $2, updated_at = $3 WHERE id = $1",
+                )
+                .bind(id)
+                .bind($crate::rows::last_error_json(last_error)?)
                 .bind(at)
                 .execute(&self.pool)
                 .await?;
@@ -581,6 +670,24 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn renew_refresh_lease(
+                &self,
+                installation_id: &str,
+                owner: &str,
+                until: spokes_core::clock::UnixMillis,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE installations SET refresh_lease_until = $3 \
+                     WHERE id = $1 AND refresh_lease_owner = $2",
+                )
+                .bind(installation_id)
+                .bind(owner)
+                .bind(until)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn release_refresh_lease(
                 &self,
                 installation_id: &str,
@@ -623,6 +730,36 @@ macro_rules! sql_store {
                     )
                 })?;
                 Ok(())
+            }
+
+            async fn find_auth_link(
+                &self,
+                token_hash: &str,
+                now: spokes_core::clock::UnixMillis,
+            ) -> $crate::StoreResult<Result<spokes_core::AuthLink, spokes_core::OneTimeProblem>>
+            {
+                let row = sqlx::query(concat!(
+                    "SELECT used_at, ",
+                    $crate::sql::auth_link_columns!(),
+                    " FROM auth_links WHERE token_hash = $1"
+                ))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(row) => {
+                        use $crate::rows::RowExt as _;
+                        let link = $crate::rows::auth_link(&row)?;
+                        if row.opt_int("used_at")?.is_some() {
+                            Ok(Err(spokes_core::OneTimeProblem::AlreadyUsed))
+                        } else if link.expires_at <= now {
+                            Ok(Err(spokes_core::OneTimeProblem::Expired))
+                        } else {
+                            Ok(Ok(link))
+                        }
+                    }
+                    None => Ok(Err(spokes_core::OneTimeProblem::Unknown)),
+                }
             }
 
             async fn consume_auth_link(
@@ -705,6 +842,35 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 $crate::sql::one_time_problem(row.as_ref()).map(Err)
+            }
+
+            async fn sweep_expired(
+                &self,
+                now: spokes_core::clock::UnixMillis,
+                keep_ms: i64,
+            ) -> $crate::StoreResult<spokes_core::SweepCounts> {
+                let before = now - keep_ms.max(0);
+                let mut deleted = [0u64; 2];
+                for (count, table) in deleted.iter_mut().zip([
+                    "DELETE FROM auth_links WHERE expires_at < $1 OR used_at < $1",
+                    "DELETE FROM oauth_states WHERE expires_at < $1 OR used_at < $1",
+                ]) {
+                    *count = sqlx::query(table)
+                        .bind(before)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected();
+                }
+                let sessions = sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(spokes_core::SweepCounts {
+                    auth_links: deleted[0],
+                    oauth_states: deleted[1],
+                    console_sessions: sessions,
+                })
             }
 
             // --- events outbox

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, Installation, InstallationStatus, LastError,
-    OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, Installation, InstallationStatus,
+    LastError, OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, SweepCounts, TokenSet,
 };
 
 use crate::StoreError;
@@ -28,12 +28,25 @@ pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`, for logs and `config check`.
     fn backend(&self) -> &'static str;
 
+    /// One round trip to the database, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+
     // --- API keys
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
     async fn find_api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
     async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>>;
-    /// False when no unrevoked key has that id.
+    /// False when no unrevoked key has that id. Ends the key's console sessions too.
     async fn revoke_api_key(&self, id: &str, at: UnixMillis) -> StoreResult<bool>;
+
+    // --- console sessions
+    async fn create_console_session(&self, session: &ConsoleSession) -> StoreResult<()>;
+    /// The session when it exists, has not expired and its API key (if any) is not revoked.
+    async fn find_console_session(
+        &self,
+        id_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Option<ConsoleSession>>;
+    async fn delete_console_session(&self, id_hash: &str) -> StoreResult<bool>;
 
     // --- accounts
     /// `StoreError::Conflict` when the id is taken.
@@ -56,12 +69,23 @@ pub trait Store: Send + Sync + 'static {
     async fn list_all_installations(&self) -> StoreResult<Vec<Installation>>;
     /// Authenticated installations connected to this HubSpot portal.
     async fn installations_for_portal(&self, portal_id: i64) -> StoreResult<Vec<Installation>>;
-    /// Sets status, portal details, last error and tokens (sealed) at once; also sets
-    /// `token_expires_at` from the tokens. False when the installation does not exist.
+    /// Sets status, portal details, last error and tokens (sealed) at once, sets
+    /// `token_expires_at` from the tokens and bumps `auth_version`. With `expected_version`
+    /// the write happens only while the stored version is still that one (compare-and-set).
+    /// False when nothing was written: no such installation, or the version moved on.
     async fn save_auth_state(
         &self,
         id: &str,
         state: &AuthState,
+        at: UnixMillis,
+        expected_version: Option<i64>,
+    ) -> StoreResult<bool>;
+    /// Sets or clears only the last error, leaving status and tokens as they are (so a
+    /// failure report never writes back tokens read earlier). False when no such installation.
+    async fn set_last_error(
+        &self,
+        id: &str,
+        last_error: Option<&LastError>,
         at: UnixMillis,
     ) -> StoreResult<bool>;
     async fn delete_installation(&self, id: &str) -> StoreResult<bool>;
@@ -77,11 +101,24 @@ pub trait Store: Send + Sync + 'static {
         now: UnixMillis,
         until: UnixMillis,
     ) -> StoreResult<bool>;
+    /// Extends the lease to `until` if `owner` still holds it; false when it lost the lease.
+    async fn renew_refresh_lease(
+        &self,
+        installation_id: &str,
+        owner: &str,
+        until: UnixMillis,
+    ) -> StoreResult<bool>;
     /// Frees the lease if `owner` still holds it.
     async fn release_refresh_lease(&self, installation_id: &str, owner: &str) -> StoreResult<()>;
 
     // --- auth links and OAuth states (one-time values, stored by hash)
     async fn create_auth_link(&self, link: &AuthLink) -> StoreResult<()>;
+    /// The link when it is unused and unexpired, without using it up (the page a GET shows).
+    async fn find_auth_link(
+        &self,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Result<AuthLink, OneTimeProblem>>;
     /// Marks the link used and returns it, or says why it cannot be used. Atomic: of two
     /// racing callers only one gets the link.
     async fn consume_auth_link(
@@ -95,6 +132,10 @@ pub trait Store: Send + Sync + 'static {
         state_hash: &str,
         now: UnixMillis,
     ) -> StoreResult<Result<OAuthState, OneTimeProblem>>;
+
+    /// Deletes auth links and OAuth states used or expired more than `keep_ms` ago (kept that
+    /// long so a late click still hears "already used" or "expired"), and expired sessions.
+    async fn sweep_expired(&self, now: UnixMillis, keep_ms: i64) -> StoreResult<SweepCounts>;
 
     // --- events outbox
     async fn enqueue_event(&self, event: &OutboxEvent) -> StoreResult<()>;

@@ -116,6 +116,7 @@ pub async fn create(
         portal: None,
         last_error: None,
         token_expires_at: None,
+        auth_version: 0,
         created_at: now,
         updated_at: now,
     };

@@ -81,13 +81,13 @@ async fn save_auth_state_writes_everything_at_once() {
     };
     assert!(
         store
-            .save_auth_state("inst_1", &state, T0 + 10)
+            .save_auth_state("inst_1", &state, T0 + 10, None)
             .await
             .unwrap()
     );
     assert!(
         !store
-            .save_auth_state("nope", &state, T0 + 10)
+            .save_auth_state("nope", &state, T0 + 10, None)
             .await
             .unwrap()
     );
@@ -132,7 +132,7 @@ async fn save_auth_state_writes_everything_at_once() {
     };
     assert!(
         store
-            .save_auth_state("inst_1", &state, T0 + 20)
+            .save_auth_state("inst_1", &state, T0 + 20, None)
             .await
             .unwrap()
     );
@@ -158,7 +158,7 @@ async fn save_auth_state_writes_everything_at_once() {
     };
     assert!(
         store
-            .save_auth_state("inst_1", &state, T0 + 30)
+            .save_auth_state("inst_1", &state, T0 + 30, None)
             .await
             .unwrap()
     );

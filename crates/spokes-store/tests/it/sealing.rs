@@ -38,7 +38,12 @@ async fn store_secrets(h: &Harness) {
         last_error: None,
         tokens: Some(tokens(ACCESS, REFRESH, T0 + 1_800_000)),
     };
-    assert!(h.store.save_auth_state("inst_1", &state, T0).await.unwrap());
+    assert!(
+        h.store
+            .save_auth_state("inst_1", &state, T0, None)
+            .await
+            .unwrap()
+    );
     h.store
         .create_oauth_state(&OAuthState {
             state_hash: "state-1".to_owned(),
@@ -215,7 +220,10 @@ async fn a_sealed_value_moved_to_another_row_or_column_does_not_open() {
         last_error: None,
         tokens: Some(tokens("access-2", "refresh-2", T0)),
     };
-    h.store.save_auth_state("inst_2", &state, T0).await.unwrap();
+    h.store
+        .save_auth_state("inst_2", &state, T0, None)
+        .await
+        .unwrap();
 
     let raw = h.raw().await;
     let access_1 = raw

@@ -85,6 +85,7 @@ pub fn installation(id: &str, account_id: &str) -> Installation {
         portal: None,
         last_error: None,
         token_expires_at: None,
+        auth_version: 0,
         created_at: T0,
         updated_at: T0,
     }
