@@ -17,13 +17,6 @@ pub fn random_bytes(len: usize) -> Vec<u8> {
     buf
 }
 
-/// A uniformly random number in `0..bound` (bound > 0), for jitter.
-pub fn random_below(bound: u64) -> u64 {
-    let mut buf = [0u8; 8];
-    getrandom::fill(&mut buf).expect("the operating system's random source failed");
-    u64::from_le_bytes(buf) % bound.max(1)
-}
-
 /// A readable random id such as `inst_4f0c1a9e2b7d5e3f60a1`.
 pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", hex::encode(random_bytes(10)))

@@ -9,13 +9,12 @@ use std::time::Duration;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use spokes_core::token::{new_id, random_below};
+use spokes_core::token::new_id;
 use spokes_core::{Clock, OutboxEvent, Secret, format_rfc3339};
 use spokes_store::Store;
 use tokio::sync::Notify;
 
 pub const SIGNATURE_HEADER: &str = "Spokes-Signature";
-const MAX_ATTEMPTS: i64 = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -172,8 +171,8 @@ impl EventDeliverer {
             }
             Some(reason) => {
                 let attempts = event.attempts + 1;
-                let next =
-                    (attempts < MAX_ATTEMPTS).then(|| self.clock.now_ms() + backoff_ms(attempts));
+                let next = crate::retry::event_retry_wait(attempts)
+                    .map(|wait| self.clock.now_ms() + wait.as_millis() as i64);
                 tracing::warn!(event.id = %event.id, attempts, reason = %reason, "event delivery failed");
                 self.store
                     .reschedule_event(&event.id, attempts, next, &reason)
@@ -181,12 +180,6 @@ impl EventDeliverer {
             }
         }
     }
-}
-
-/// Exponential backoff from 5 s, capped at one hour, with up to 50 % added jitter.
-pub fn backoff_ms(attempt: i64) -> i64 {
-    let base = (5_000i64 << attempt.clamp(0, 20)).min(3_600_000);
-    base + random_below((base / 2) as u64) as i64
 }
 
 /// hex(HMAC-SHA256(secret, "{timestamp}.{body}")).
@@ -210,12 +203,5 @@ mod tests {
             sign("k", "1", "{}"),
             "3dd49b2593d0f9a349e9e71c4bde3e2b862c2be4003fe9b4ba81332029310158"
         );
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert!((5_000..7_500).contains(&backoff_ms(0)));
-        assert!((10_000..15_000).contains(&backoff_ms(1)));
-        assert!(backoff_ms(30) <= 5_400_000);
     }
 }

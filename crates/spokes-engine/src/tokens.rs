@@ -3,28 +3,33 @@
 //! A token is refreshed when it is within `margin` of expiry. Refreshes are single-flight per
 //! installation: inside a process through an async mutex, across processes sharing a database
 //! through a lease row (taken with one conditional UPDATE, re-read after taking it, never held
-//! as a lock or transaction across the HTTP call).
+//! as a lock or transaction across the HTTP call), sized from the HTTP timeout so it outlasts
+//! the slowest refresh.
+//!
+//! Every write of the auth state names the `auth_version` it read: a refresh that finishes
+//! after a disconnect or a reconnect finds the version moved on, discards its tokens and
+//! revokes them at HubSpot instead of undoing the newer state.
 
-use spokes_core::ExposeSecret;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use backon::Retryable;
 use serde_json::json;
-use spokes_core::token::{new_id, random_below};
-use spokes_core::{Clock, Installation, InstallationStatus, LastError, Secret, TokenSet};
+use spokes_core::token::new_id;
+use spokes_core::{
+    Clock, ExposeSecret, Installation, InstallationStatus, LastError, Secret, TokenSet,
+};
 use spokes_hubspot::connector::CONNECTOR_ID;
 use spokes_hubspot::oauth::AppCredentials;
 use spokes_hubspot::{OAuthClient, OAuthError};
 use spokes_store::{AuthState, Store, StoreError};
 
 use crate::events::{EventKind, Events};
+use crate::retry;
 
-/// How long a refresh lease lasts; longer than the worst refresh with retries.
-const LEASE_MS: i64 = 60_000;
-/// How long a caller waits for another process's refresh before giving up.
-const WAIT_FOR_OTHER_PROCESS: Duration = Duration::from_secs(65);
-const REFRESH_ATTEMPTS: u32 = 3;
+/// How long the auth state may keep changing under a disconnect before it writes anyway.
+const DISCONNECT_TRIES: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -48,6 +53,7 @@ pub struct TokenManager {
     clock: Arc<dyn Clock>,
     events: Events,
     margin_ms: i64,
+    lease: Duration,
     /// Identifies this process as the holder of refresh leases.
     owner: String,
     in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -61,12 +67,14 @@ impl TokenManager {
         events: Events,
         margin: Duration,
     ) -> Self {
+        let lease = retry::refresh_lease(oauth.config().request_timeout());
         Self {
             store,
             oauth,
             clock,
             events,
             margin_ms: margin.as_millis() as i64,
+            lease,
             owner: new_id("proc"),
             in_flight: Mutex::new(HashMap::new()),
         }
@@ -105,9 +113,10 @@ impl TokenManager {
                 return Ok(token);
             }
             let now = self.clock.now_ms();
+            let until = now + self.lease.as_millis() as i64;
             if self
                 .store
-                .try_acquire_refresh_lease(id, &self.owner, now, now + LEASE_MS)
+                .try_acquire_refresh_lease(id, &self.owner, now, until)
                 .await?
             {
                 let result = self.refresh_holding_lease(id).await;
@@ -117,7 +126,7 @@ impl TokenManager {
                 return result;
             }
             // Another process is refreshing; its result lands in the database.
-            if started.elapsed() > WAIT_FOR_OTHER_PROCESS {
+            if started.elapsed() > self.lease + Duration::from_secs(5) {
                 return Err(TokenError::Unavailable(
                     "another Spokes process holds the token refresh for too long".into(),
                 ));
@@ -163,71 +172,109 @@ impl TokenManager {
             client_id: setup.client_id,
             client_secret: setup.client_secret,
         };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self
-                .oauth
-                .refresh(&app, tokens.refresh_token.expose_secret())
-                .await
-            {
-                Ok(response) => {
-                    let now = self.clock.now_ms();
-                    let access_token = Secret::from(response.access_token);
-                    let fresh = TokenSet {
-                        access_token: access_token.clone(),
-                        // Keep whatever HubSpot returns; fall back to the one we had.
-                        refresh_token: response
-                            .refresh_token
-                            .map(Secret::from)
-                            .unwrap_or(tokens.refresh_token),
-                        expires_at: now + response.expires_in * 1000,
-                        client_id: app.client_id,
-                    };
-                    let mut portal = installation.portal.clone();
-                    if let (Some(portal), Some(scopes)) = (portal.as_mut(), response.scopes) {
-                        portal.granted_scopes = scopes;
-                    }
-                    let state = AuthState {
-                        status: InstallationStatus::Authenticated,
-                        portal,
-                        last_error: None,
-                        tokens: Some(fresh),
-                    };
-                    self.store.save_auth_state(id, &state, now, None).await?;
-                    tracing::info!(installation.id = %id, "refreshed the HubSpot access token");
-                    return Ok(access_token);
-                }
-                Err(OAuthError::Rejected { status, message }) => {
-                    let message = format!(
-                        "HubSpot refused the refresh token ({status}: {message}); the customer must reconnect"
-                    );
-                    return Err(self
-                        .needs_reauth(&installation, "refresh_rejected", &message)
-                        .await?);
-                }
-                Err(err) if err.is_transient() && attempt < REFRESH_ATTEMPTS => {
-                    let base = 200u64 << attempt;
-                    tokio::time::sleep(Duration::from_millis(base + random_below(base))).await;
-                }
-                Err(err) => {
-                    let now = self.clock.now_ms();
-                    let state = AuthState {
-                        status: installation.status,
-                        portal: installation.portal.clone(),
-                        last_error: Some(LastError {
-                            code: "refresh_failed".into(),
-                            message: err.to_string(),
-                            at: now,
-                        }),
-                        tokens: Some(tokens),
-                    };
-                    self.store.save_auth_state(id, &state, now, None).await?;
-                    tracing::warn!(installation.id = %id, error = %err, "token refresh failed");
-                    return Err(TokenError::Unavailable(err.to_string()));
-                }
+        let refreshed = (|| self.oauth.refresh(&app, tokens.refresh_token.expose_secret()))
+            .retry(retry::refresh_backoff())
+            .when(OAuthError::is_transient)
+            .notify(|err, wait| {
+                tracing::info!(installation.id = %id, error = %err, wait_ms = wait.as_millis() as u64, "token refresh failed; retrying");
+            })
+            .await;
+        let response = match refreshed {
+            Ok(response) => response,
+            Err(OAuthError::Rejected { status, message }) => {
+                let message = format!(
+                    "HubSpot refused the refresh token ({status}: {message}); the customer must reconnect"
+                );
+                return Err(self
+                    .needs_reauth(&installation, "refresh_rejected", &message)
+                    .await?);
+            }
+            Err(err) => {
+                let now = self.clock.now_ms();
+                let last_error = LastError {
+                    code: "refresh_failed".into(),
+                    message: err.to_string(),
+                    at: now,
+                };
+                self.store
+                    .set_last_error(id, Some(&last_error), now)
+                    .await?;
+                tracing::warn!(installation.id = %id, error = %err, "token refresh failed");
+                return Err(TokenError::Unavailable(err.to_string()));
+            }
+        };
+        let now = self.clock.now_ms();
+        let access_token = Secret::from(response.access_token);
+        let fresh = TokenSet {
+            access_token: access_token.clone(),
+            // Keep whatever HubSpot returns; fall back to the one we had.
+            refresh_token: response
+                .refresh_token
+                .map(Secret::from)
+                .unwrap_or(tokens.refresh_token),
+            expires_at: now + response.expires_in * 1000,
+            client_id: app.client_id.clone(),
+        };
+        let mut portal = installation.portal.clone();
+        if let (Some(portal), Some(scopes)) = (portal.as_mut(), response.scopes) {
+            portal.granted_scopes = scopes;
+        }
+        let state = AuthState {
+            status: InstallationStatus::Authenticated,
+            portal,
+            last_error: None,
+            tokens: Some(fresh.clone()),
+        };
+        if self
+            .store
+            .save_auth_state(id, &state, now, Some(installation.auth_version))
+            .await?
+        {
+            tracing::info!(installation.id = %id, "refreshed the HubSpot access token");
+            return Ok(access_token);
+        }
+        self.discard_lost_refresh(id, &app, &fresh).await?;
+        // Whatever won (a reconnect, a disconnect) decides what the caller gets.
+        match self.fresh_stored(id).await? {
+            Some(token) => Ok(token),
+            None => {
+                let current = self
+                    .store
+                    .get_installation(id)
+                    .await?
+                    .ok_or(TokenError::NotConnected)?;
+                check_status(&current)?;
+                Err(TokenError::NotConnected)
             }
         }
+    }
+
+    /// The auth state changed while the refresh was at HubSpot: the tokens it got must not be
+    /// stored, and HubSpot should not keep them valid either (unless they are the very tokens
+    /// the winner stored: HubSpot often returns the same refresh token).
+    async fn discard_lost_refresh(
+        &self,
+        id: &str,
+        app: &AppCredentials,
+        fresh: &TokenSet,
+    ) -> Result<(), TokenError> {
+        let stored = self.store.get_tokens(id).await?;
+        let in_use = stored.is_some_and(|t| {
+            spokes_core::token::constant_time_eq(
+                t.refresh_token.expose_secret().as_bytes(),
+                fresh.refresh_token.expose_secret().as_bytes(),
+            )
+        });
+        tracing::warn!(installation.id = %id, "the connection changed while its token was refreshed; discarding the refreshed tokens");
+        if !in_use
+            && let Err(err) = self
+                .oauth
+                .revoke(app, fresh.refresh_token.expose_secret())
+                .await
+        {
+            tracing::warn!(installation.id = %id, error = %err, "could not revoke the discarded refresh token");
+        }
+        Ok(())
     }
 
     /// Marks the installation `needs_reauth`, forgets its unusable tokens and tells the partner.
@@ -248,9 +295,19 @@ impl TokenManager {
             }),
             tokens: None,
         };
-        self.store
-            .save_auth_state(&installation.id, &state, now, None)
+        let saved = self
+            .store
+            .save_auth_state(
+                &installation.id,
+                &state,
+                now,
+                Some(installation.auth_version),
+            )
             .await?;
+        if !saved {
+            // A disconnect or reconnect came first; its state stands.
+            return Ok(TokenError::NotConnected);
+        }
         tracing::warn!(installation.id = %installation.id, account.id = %installation.account_id, code, "installation needs the customer to reconnect");
         self.events
             .publish(
@@ -267,37 +324,62 @@ impl TokenManager {
     }
 
     /// Revokes the refresh token at HubSpot (best effort when HubSpot is down: the tokens are
-    /// forgotten either way) and returns the installation to `unauthenticated`.
+    /// forgotten either way) and returns the installation to `unauthenticated`. When a refresh
+    /// stores new tokens meanwhile, those are revoked too before the state is written.
     pub async fn disconnect(&self, installation: &Installation) -> Result<(), TokenError> {
-        if let Some(tokens) = self.store.get_tokens(&installation.id).await? {
-            match self.store.get_connector_setup(CONNECTOR_ID).await? {
-                Some(setup) if setup.client_id == tokens.client_id => {
-                    let app = AppCredentials {
-                        client_id: setup.client_id,
-                        client_secret: setup.client_secret,
-                    };
-                    if let Err(err) = self
-                        .oauth
-                        .revoke(&app, tokens.refresh_token.expose_secret())
-                        .await
-                    {
-                        tracing::warn!(installation.id = %installation.id, error = %err, "could not revoke the refresh token at HubSpot");
-                    }
-                }
-                _ => {
-                    tracing::warn!(installation.id = %installation.id, "the app that issued the tokens is no longer set up; forgetting them without revoking")
-                }
-            }
-        }
         let state = AuthState {
             status: InstallationStatus::Unauthenticated,
             portal: None,
             last_error: None,
             tokens: None,
         };
+        for _ in 0..DISCONNECT_TRIES {
+            let Some(current) = self.store.get_installation(&installation.id).await? else {
+                return Ok(());
+            };
+            self.revoke_stored(&current).await?;
+            if self
+                .store
+                .save_auth_state(
+                    &current.id,
+                    &state,
+                    self.clock.now_ms(),
+                    Some(current.auth_version),
+                )
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        // Still changing: disconnect wins regardless; a refresh that lands later loses its CAS.
         self.store
             .save_auth_state(&installation.id, &state, self.clock.now_ms(), None)
             .await?;
+        Ok(())
+    }
+
+    async fn revoke_stored(&self, installation: &Installation) -> Result<(), TokenError> {
+        let Some(tokens) = self.store.get_tokens(&installation.id).await? else {
+            return Ok(());
+        };
+        match self.store.get_connector_setup(CONNECTOR_ID).await? {
+            Some(setup) if setup.client_id == tokens.client_id => {
+                let app = AppCredentials {
+                    client_id: setup.client_id,
+                    client_secret: setup.client_secret,
+                };
+                if let Err(err) = self
+                    .oauth
+                    .revoke(&app, tokens.refresh_token.expose_secret())
+                    .await
+                {
+                    tracing::warn!(installation.id = %installation.id, error = %err, "could not revoke the refresh token at HubSpot");
+                }
+            }
+            _ => {
+                tracing::warn!(installation.id = %installation.id, "the app that issued the tokens is no longer set up; forgetting them without revoking")
+            }
+        }
         Ok(())
     }
 }

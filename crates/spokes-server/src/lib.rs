@@ -1,5 +1,6 @@
 //! The Spokes HTTP server: the partner API (`/v1`), the browser routes of the consent
-//! (`/connect/{token}`, `/connector/callback`), the console, and `/healthz`.
+//! (`/connect/{token}`, `/connector/callback`), the console, `/healthz` (the process is up)
+//! and `/readyz` (the database answers).
 
 mod api;
 mod auth;
@@ -18,7 +19,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use spokes_core::{Clock, Secret};
-use spokes_engine::{EventDeliverer, Events, EventsConfig, TokenManager};
+use spokes_engine::{
+    Consent, ConsentPolicy, EventDeliverer, Events, EventsConfig, Sweeper, TokenManager,
+};
 use spokes_hubspot::{HubSpotConfig, OAuthClient};
 use spokes_store::Store;
 use tokio::net::TcpListener;
@@ -50,6 +53,8 @@ pub struct ServerConfig {
     pub failure_page_template: String,
     pub events: Option<EventsConfig>,
     pub hubspot: HubSpotConfig,
+    /// How often expired auth links, OAuth states and console sessions are deleted.
+    pub sweep_interval: Duration,
     /// Signs console sessions; derived from the master key by the caller.
     pub console_secret: Secret,
 }
@@ -73,24 +78,38 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServerConfig>,
     pub tokens: Arc<TokenManager>,
+    pub consent: Arc<Consent>,
     pub events: Events,
 }
 
 impl AppState {
     pub fn new(config: ServerConfig, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         let events = Events::new(store.clone(), clock.clone(), config.events.as_ref());
+        let oauth = OAuthClient::new(config.hubspot.clone());
         let tokens = TokenManager::new(
             store.clone(),
-            OAuthClient::new(config.hubspot.clone()),
+            oauth.clone(),
             clock.clone(),
             events.clone(),
             config.refresh_margin,
+        );
+        let consent = Consent::new(
+            store.clone(),
+            oauth,
+            clock.clone(),
+            events.clone(),
+            ConsentPolicy {
+                callback_url: config.callback_url(),
+                refuse_test_accounts: config.refuse_test_accounts,
+                refuse_shared_portals: config.refuse_shared_portals,
+            },
         );
         Self {
             store,
             clock,
             config: Arc::new(config),
             tokens: Arc::new(tokens),
+            consent: Arc::new(consent),
             events,
         }
     }
@@ -106,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .merge(browser::routes())
         .merge(console::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(readyz))
         .fallback(|| async { ApiError::not_found("no such route; the partner API is under /v1") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -118,6 +138,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Ready when the database answers; 503 with the reason otherwise (load balancers stop sending
+/// traffic, the process stays up).
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check: the database does not answer");
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                format!(
+                    "the {} database does not answer: {err}",
+                    state.store.backend()
+                ),
+            )
+            .into_response()
+        }
+    }
+}
+
 /// Serves until `shutdown` completes; also runs the event deliverer when events are configured.
 pub async fn serve(
     listener: TcpListener,
@@ -126,11 +169,20 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let deliverer = EventDeliverer::new(&state.events, state.config.events.clone())
         .map(|d| tokio::spawn(d.run()));
+    let sweeper = tokio::spawn(
+        Sweeper::new(
+            state.store.clone(),
+            state.clock.clone(),
+            state.config.sweep_interval,
+        )
+        .run(),
+    );
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(task) = deliverer {
         task.abort();
     }
+    sweeper.abort();
     result
 }

@@ -1,0 +1,57 @@
+//! Deletes used and expired auth links and OAuth states, and expired console sessions, so
+//! those tables do not grow without bound.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use spokes_core::{Clock, SweepCounts};
+use spokes_store::{Store, StoreResult};
+
+/// Used and expired one-time values are kept this long, so a late click on a link still hears
+/// "already used" or "expired" instead of "not valid".
+pub const KEEP_SPENT_MS: i64 = 24 * 60 * 60 * 1000;
+
+pub struct Sweeper {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+}
+
+impl Sweeper {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, interval: Duration) -> Self {
+        Self {
+            store,
+            clock,
+            interval,
+        }
+    }
+
+    pub async fn sweep_once(&self) -> StoreResult<SweepCounts> {
+        let counts = self
+            .store
+            .sweep_expired(self.clock.now_ms(), KEEP_SPENT_MS)
+            .await?;
+        if counts.total() > 0 {
+            tracing::info!(
+                auth_links = counts.auth_links,
+                oauth_states = counts.oauth_states,
+                console_sessions = counts.console_sessions,
+                "swept expired one-time values and sessions"
+            );
+        }
+        Ok(counts)
+    }
+
+    /// Sweeps every `interval` until the task is dropped. Several processes may sweep the same
+    /// database: the deletes are idempotent.
+    pub async fn run(self) {
+        let mut ticks = tokio::time::interval(self.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(err) = self.sweep_once().await {
+                tracing::warn!(error = %err, "the sweep of expired values failed; trying again later");
+            }
+        }
+    }
+}
