@@ -188,7 +188,8 @@ macro_rules! sql_store {
             }
 
             async fn ping(&self) -> $crate::StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                // Reads a table, so a database that answers but lost its schema is not ready.
+                sqlx::query("SELECT COUNT(*) FROM meta").execute(&self.pool).await?;
                 Ok(())
             }
 

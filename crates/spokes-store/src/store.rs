@@ -28,7 +28,7 @@ pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`, for logs and `config check`.
     fn backend(&self) -> &'static str;
 
-    /// One round trip to the database, for `/readyz`.
+    /// One query on a Spokes table, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
     // --- API keys
