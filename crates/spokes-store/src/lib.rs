@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod backend;
 mod migrations;
 mod postgres;
 mod rows;
@@ -14,6 +15,7 @@ pub mod seal;
 mod sql;
 mod sqlite;
 mod store;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use seal::KeyRing;
@@ -118,16 +120,8 @@ pub fn redact_url(url: &str) -> String {
 /// Several processes may do this on one database at the same time.
 pub async fn connect(database_url: &str, keys: KeyRing) -> StoreResult<Arc<dyn Store>> {
     match parse_url(database_url)? {
-        Target::Sqlite(options) => {
-            let pool = sqlite::SqliteStore::open_pool(options).await?;
-            sqlite::SqliteStore::run_migrations(&pool).await?;
-            Ok(Arc::new(sqlite::SqliteStore::new(pool, keys).await?))
-        }
-        Target::Postgres(options) => {
-            let pool = postgres::PgStore::open_pool(options).await?;
-            postgres::PgStore::run_migrations(&pool).await?;
-            Ok(Arc::new(postgres::PgStore::new(pool, keys).await?))
-        }
+        Target::Sqlite(options) => open::<sqlx::Sqlite>(options, keys).await,
+        Target::Postgres(options) => open::<sqlx::Postgres>(options, keys).await,
     }
 }
 
@@ -135,19 +129,27 @@ pub async fn connect(database_url: &str, keys: KeyRing) -> StoreResult<Arc<dyn S
 /// oldest first; empty when the schema was already current. Needs no master key.
 pub async fn migrate(database_url: &str) -> StoreResult<Vec<i64>> {
     match parse_url(database_url)? {
-        Target::Sqlite(options) => {
-            let pool = sqlite::SqliteStore::open_pool(options).await?;
-            let applied = sqlite::SqliteStore::run_migrations(&pool).await;
-            pool.close().await;
-            applied
-        }
-        Target::Postgres(options) => {
-            let pool = postgres::PgStore::open_pool(options).await?;
-            let applied = postgres::PgStore::run_migrations(&pool).await;
-            pool.close().await;
-            applied
-        }
+        Target::Sqlite(options) => migrate_only::<sqlx::Sqlite>(options).await,
+        Target::Postgres(options) => migrate_only::<sqlx::Postgres>(options).await,
     }
+}
+
+async fn open<DB: backend::Backend>(
+    options: <DB::Connection as sqlx::Connection>::Options,
+    keys: KeyRing,
+) -> StoreResult<Arc<dyn Store>> {
+    let pool = sql::startup::open_pool::<DB>(options).await?;
+    sql::startup::run_migrations(&pool).await?;
+    Ok(Arc::new(sql::SqlStore::new(pool, keys).await?))
+}
+
+async fn migrate_only<DB: backend::Backend>(
+    options: <DB::Connection as sqlx::Connection>::Options,
+) -> StoreResult<Vec<i64>> {
+    let pool = sql::startup::open_pool::<DB>(options).await?;
+    let applied = sql::startup::run_migrations(&pool).await;
+    pool.close().await;
+    applied
 }
 
 /// The newest schema version this build knows.

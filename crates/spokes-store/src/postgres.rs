@@ -3,26 +3,25 @@
 /// Key of the advisory lock held while migrating (an arbitrary constant: "spokes01").
 const MIGRATION_LOCK: &str = "SELECT pg_advisory_xact_lock(8318271018807537713)";
 
-crate::sql::sql_store! {
-    /// A [`crate::Store`] on a PostgreSQL database.
-    store: PgStore,
-    db: sqlx::Postgres,
-    backend: "postgres",
-    max_connections: 10,
-    migrations: crate::migrations::POSTGRES,
-    begin_migration: "BEGIN",
+impl crate::backend::Backend for sqlx::Postgres {
+    const LABEL: &'static str = "postgres";
+    const MAX_CONNECTIONS: u32 = 10;
+    const MIGRATIONS: &'static [crate::migrations::Migration] = crate::migrations::POSTGRES;
+    const BEGIN_MIGRATION: &'static str = "BEGIN";
     // Released with the transaction; a second process waits here, then finds nothing to do.
-    lock_migration: Some(MIGRATION_LOCK),
+    const LOCK_MIGRATION: Option<&'static str> = Some(MIGRATION_LOCK);
     // SKIP LOCKED: concurrent claimers take disjoint events instead of waiting or doubling up.
     // The locking subquery is a MATERIALIZED CTE so it runs exactly once: as a plain
     // `IN (SELECT … LIMIT … FOR UPDATE SKIP LOCKED)` the planner may rescan it, and a rescan
     // skips the rows this statement already updated and claims the next ones past the limit.
-    claim_events: concat!(
+    const CLAIM_EVENTS: &'static str = concat!(
         "WITH due AS MATERIALIZED (SELECT id FROM outbox_events WHERE ",
-        crate::sql::outbox_event_due!(),
+        crate::sql::outbox::outbox_event_due!(),
         " ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
          UPDATE outbox_events SET next_attempt_at = $2 WHERE id IN (SELECT id FROM due) \
          RETURNING ",
-        crate::sql::outbox_event_columns!()
-    ),
+        crate::sql::outbox::outbox_event_columns!()
+    );
+
+    crate::backend::backend_io!();
 }

@@ -186,6 +186,11 @@ impl KeyRing {
         self.inner.active.fingerprint.clone()
     }
 
+    /// The current fingerprint of the ring's key whose fingerprint `stored` is, if any.
+    pub(crate) fn recognise_fingerprint(&self, stored: &str) -> Option<String> {
+        (stored == self.inner.active.fingerprint).then(|| stored.to_owned())
+    }
+
     /// A secret for `purpose` (e.g. signing console sessions) derived from the master key, so
     /// no extra secret needs configuring; different purposes get unrelated values.
     pub fn derive_secret(&self, purpose: &str) -> spokes_core::Secret {

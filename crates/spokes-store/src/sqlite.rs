@@ -18,25 +18,24 @@ pub(crate) fn tune(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .foreign_keys(true)
 }
 
-crate::sql::sql_store! {
-    /// A [`crate::Store`] on a SQLite file.
-    store: SqliteStore,
-    db: sqlx::Sqlite,
-    backend: "sqlite",
-    max_connections: 8,
-    migrations: crate::migrations::SQLITE,
+impl crate::backend::Backend for sqlx::Sqlite {
+    const LABEL: &'static str = "sqlite";
+    const MAX_CONNECTIONS: u32 = 8;
+    const MIGRATIONS: &'static [crate::migrations::Migration] = crate::migrations::SQLITE;
     // Takes the write lock at once, so a second process starting together waits (busy
     // timeout) and then sees the migrations already applied.
-    begin_migration: "BEGIN IMMEDIATE",
-    lock_migration: None,
+    const BEGIN_MIGRATION: &'static str = "BEGIN IMMEDIATE";
+    const LOCK_MIGRATION: Option<&'static str> = None;
     // SQLite has one writer at a time: the statement is atomic without row locks.
-    claim_events: concat!(
+    const CLAIM_EVENTS: &'static str = concat!(
         "UPDATE outbox_events SET next_attempt_at = $2 WHERE id IN (SELECT id FROM outbox_events \
          WHERE ",
-        crate::sql::outbox_event_due!(),
+        crate::sql::outbox::outbox_event_due!(),
         " ORDER BY created_at, id LIMIT $3) AND ",
-        crate::sql::outbox_event_due!(),
+        crate::sql::outbox::outbox_event_due!(),
         " RETURNING ",
-        crate::sql::outbox_event_columns!()
-    ),
+        crate::sql::outbox::outbox_event_columns!()
+    );
+
+    crate::backend::backend_io!();
 }

@@ -1,0 +1,128 @@
+//! Installations: create, read, list, delete.
+
+use spokes_core::Installation;
+use sqlx::Pool;
+
+use crate::StoreResult;
+use crate::backend::{Backend, sql};
+use crate::rows;
+
+macro_rules! installation_columns {
+    () => {
+        "id, account_id, connector, name, properties, status, portal, last_error, \
+         token_expires_at, auth_version, created_at, updated_at"
+    };
+}
+
+pub(crate) async fn create_installation<DB: Backend>(
+    pool: &Pool<DB>,
+    installation: &Installation,
+) -> StoreResult<()> {
+    sql::<DB>(
+        "INSERT INTO installations (id, account_id, connector, name, properties, \
+         status, portal, portal_id, last_error, token_expires_at, auth_version, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&installation.id)
+    .bind(&installation.account_id)
+    .bind(&installation.connector)
+    .bind(&installation.name)
+    .bind(rows::properties_json(&installation.properties)?)
+    .bind(installation.status.as_str())
+    .bind(rows::portal_json(installation.portal.as_ref())?)
+    .bind(installation.portal.as_ref().map(|p| p.portal_id))
+    .bind(rows::last_error_json(installation.last_error.as_ref())?)
+    .bind(installation.token_expires_at)
+    .bind(installation.auth_version)
+    .bind(installation.created_at)
+    .bind(installation.updated_at)
+    .execute(pool)
+    .await
+    .map_err(|e| {
+        rows::insert_error(
+            e,
+            || format!("an installation with id {} already exists", installation.id),
+            || format!("there is no account with id {:?}", installation.account_id),
+        )
+    })?;
+    Ok(())
+}
+
+pub(crate) async fn get_installation<DB: Backend>(
+    pool: &Pool<DB>,
+    id: &str,
+) -> StoreResult<Option<Installation>> {
+    sql::<DB>(concat!(
+        "SELECT ",
+        installation_columns!(),
+        " FROM installations WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(rows::installation)
+    .transpose()
+}
+
+pub(crate) async fn list_installations<DB: Backend>(
+    pool: &Pool<DB>,
+    account_id: &str,
+) -> StoreResult<Vec<Installation>> {
+    sql::<DB>(concat!(
+        "SELECT ",
+        installation_columns!(),
+        " FROM installations WHERE account_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(rows::installation)
+    .collect()
+}
+
+pub(crate) async fn list_all_installations<DB: Backend>(
+    pool: &Pool<DB>,
+) -> StoreResult<Vec<Installation>> {
+    sql::<DB>(concat!(
+        "SELECT ",
+        installation_columns!(),
+        " FROM installations ORDER BY created_at, id"
+    ))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(rows::installation)
+    .collect()
+}
+
+pub(crate) async fn installations_for_portal<DB: Backend>(
+    pool: &Pool<DB>,
+    portal_id: i64,
+) -> StoreResult<Vec<Installation>> {
+    sql::<DB>(concat!(
+        "SELECT ",
+        installation_columns!(),
+        " FROM installations WHERE portal_id = $1 AND status = 'authenticated' \
+         ORDER BY created_at, id"
+    ))
+    .bind(portal_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(rows::installation)
+    .collect()
+}
+
+pub(crate) async fn delete_installation<DB: Backend>(
+    pool: &Pool<DB>,
+    id: &str,
+) -> StoreResult<bool> {
+    let deleted = sql::<DB>("DELETE FROM installations WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(deleted > 0)
+}

@@ -1,0 +1,268 @@
+//! The SQL store, written once for both backends.
+//!
+//! Every query uses `$N` placeholders, which PostgreSQL takes natively and sqlx-sqlite maps to
+//! the N-th bound argument. The queries are generic functions over a [`Backend`], one module
+//! per area; [`SqlStore`] implements [`Store`] by calling them. The few backend-specific
+//! statements (the migration lock, the event claim) are constants of each `Backend`. Values are
+//! always bound, never formatted into SQL.
+
+mod accounts;
+mod auth;
+mod installations;
+mod keys;
+mod leases;
+mod one_time;
+pub(crate) mod outbox;
+pub(crate) mod startup;
+
+use async_trait::async_trait;
+use spokes_core::clock::UnixMillis;
+use spokes_core::{
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, Installation, LastError, OAuthState,
+    OneTimeProblem, OutboxEvent, SweepCounts, TokenSet,
+};
+use sqlx::Pool;
+
+use crate::backend::{Backend, sql};
+use crate::seal::KeyRing;
+use crate::{AuthState, Store, StoreResult};
+
+/// A [`Store`] on a pool of either backend.
+pub(crate) struct SqlStore<DB: Backend> {
+    pool: Pool<DB>,
+    keys: KeyRing,
+}
+
+impl<DB: Backend> SqlStore<DB> {
+    /// Wraps a migrated pool; records the key fingerprint on first use and refuses a ring
+    /// without the recorded key afterwards.
+    pub(crate) async fn new(pool: Pool<DB>, keys: KeyRing) -> StoreResult<Self> {
+        if let Err(e) = startup::check_master_key(&pool, &keys).await {
+            pool.close().await;
+            return Err(e);
+        }
+        Ok(Self { pool, keys })
+    }
+}
+
+#[async_trait]
+impl<DB: Backend> Store for SqlStore<DB> {
+    fn backend(&self) -> &'static str {
+        DB::LABEL
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sql::<DB>("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // --- API keys and console sessions
+
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        keys::create_api_key(&self.pool, key).await
+    }
+
+    async fn find_api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
+        keys::find_api_key_by_hash(&self.pool, key_hash).await
+    }
+
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        keys::list_api_keys(&self.pool).await
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: UnixMillis) -> StoreResult<bool> {
+        keys::revoke_api_key(&self.pool, id, at).await
+    }
+
+    async fn create_console_session(&self, session: &ConsoleSession) -> StoreResult<()> {
+        keys::create_console_session(&self.pool, session).await
+    }
+
+    async fn find_console_session(
+        &self,
+        id_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Option<ConsoleSession>> {
+        keys::find_console_session(&self.pool, id_hash, now).await
+    }
+
+    async fn delete_console_session(&self, id_hash: &str) -> StoreResult<bool> {
+        keys::delete_console_session(&self.pool, id_hash).await
+    }
+
+    // --- accounts and connector setups
+
+    async fn create_account(&self, account: &Account) -> StoreResult<()> {
+        accounts::create_account(&self.pool, account).await
+    }
+
+    async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
+        accounts::get_account(&self.pool, id).await
+    }
+
+    async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+        accounts::list_accounts(&self.pool).await
+    }
+
+    async fn update_account(&self, account: &Account) -> StoreResult<bool> {
+        accounts::update_account(&self.pool, account).await
+    }
+
+    async fn delete_account(&self, id: &str) -> StoreResult<bool> {
+        accounts::delete_account(&self.pool, id).await
+    }
+
+    async fn put_connector_setup(&self, setup: &ConnectorSetup) -> StoreResult<()> {
+        accounts::put_connector_setup(&self.pool, &self.keys, setup).await
+    }
+
+    async fn get_connector_setup(&self, connector: &str) -> StoreResult<Option<ConnectorSetup>> {
+        accounts::get_connector_setup(&self.pool, &self.keys, connector).await
+    }
+
+    // --- installations and their auth state
+
+    async fn create_installation(&self, installation: &Installation) -> StoreResult<()> {
+        installations::create_installation(&self.pool, installation).await
+    }
+
+    async fn get_installation(&self, id: &str) -> StoreResult<Option<Installation>> {
+        installations::get_installation(&self.pool, id).await
+    }
+
+    async fn list_installations(&self, account_id: &str) -> StoreResult<Vec<Installation>> {
+        installations::list_installations(&self.pool, account_id).await
+    }
+
+    async fn list_all_installations(&self) -> StoreResult<Vec<Installation>> {
+        installations::list_all_installations(&self.pool).await
+    }
+
+    async fn installations_for_portal(&self, portal_id: i64) -> StoreResult<Vec<Installation>> {
+        installations::installations_for_portal(&self.pool, portal_id).await
+    }
+
+    async fn save_auth_state(
+        &self,
+        id: &str,
+        state: &AuthState,
+        at: UnixMillis,
+        expected_version: Option<i64>,
+    ) -> StoreResult<bool> {
+        auth::save_auth_state(&self.pool, &self.keys, id, state, at, expected_version).await
+    }
+
+    async fn set_last_error(
+        &self,
+        id: &str,
+        last_error: Option<&LastError>,
+        at: UnixMillis,
+    ) -> StoreResult<bool> {
+        auth::set_last_error(&self.pool, id, last_error, at).await
+    }
+
+    async fn delete_installation(&self, id: &str) -> StoreResult<bool> {
+        installations::delete_installation(&self.pool, id).await
+    }
+
+    // --- tokens and the refresh lease
+
+    async fn get_tokens(&self, installation_id: &str) -> StoreResult<Option<TokenSet>> {
+        auth::get_tokens(&self.pool, &self.keys, installation_id).await
+    }
+
+    async fn try_acquire_refresh_lease(
+        &self,
+        installation_id: &str,
+        owner: &str,
+        now: UnixMillis,
+        until: UnixMillis,
+    ) -> StoreResult<bool> {
+        leases::try_acquire_refresh_lease(&self.pool, installation_id, owner, now, until).await
+    }
+
+    async fn renew_refresh_lease(
+        &self,
+        installation_id: &str,
+        owner: &str,
+        until: UnixMillis,
+    ) -> StoreResult<bool> {
+        leases::renew_refresh_lease(&self.pool, installation_id, owner, until).await
+    }
+
+    async fn release_refresh_lease(&self, installation_id: &str, owner: &str) -> StoreResult<()> {
+        leases::release_refresh_lease(&self.pool, installation_id, owner).await
+    }
+
+    // --- auth links and OAuth states
+
+    async fn create_auth_link(&self, link: &AuthLink) -> StoreResult<()> {
+        one_time::create_auth_link(&self.pool, link).await
+    }
+
+    async fn find_auth_link(
+        &self,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Result<AuthLink, OneTimeProblem>> {
+        one_time::find_auth_link(&self.pool, token_hash, now).await
+    }
+
+    async fn consume_auth_link(
+        &self,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Result<AuthLink, OneTimeProblem>> {
+        one_time::consume_auth_link(&self.pool, token_hash, now).await
+    }
+
+    async fn create_oauth_state(&self, state: &OAuthState) -> StoreResult<()> {
+        one_time::create_oauth_state(&self.pool, &self.keys, state).await
+    }
+
+    async fn consume_oauth_state(
+        &self,
+        state_hash: &str,
+        now: UnixMillis,
+    ) -> StoreResult<Result<OAuthState, OneTimeProblem>> {
+        one_time::consume_oauth_state(&self.pool, &self.keys, state_hash, now).await
+    }
+
+    async fn sweep_expired(&self, now: UnixMillis, keep_ms: i64) -> StoreResult<SweepCounts> {
+        one_time::sweep_expired(&self.pool, now, keep_ms).await
+    }
+
+    // --- events outbox
+
+    async fn enqueue_event(&self, event: &OutboxEvent) -> StoreResult<()> {
+        outbox::enqueue_event(&self.pool, event).await
+    }
+
+    async fn claim_due_events(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxEvent>> {
+        outbox::claim_due_events(&self.pool, now, lease_until, limit).await
+    }
+
+    async fn mark_event_delivered(&self, id: &str, at: UnixMillis) -> StoreResult<()> {
+        outbox::mark_event_delivered(&self.pool, id, at).await
+    }
+
+    async fn reschedule_event(
+        &self,
+        id: &str,
+        attempts: i64,
+        next_attempt_at: Option<UnixMillis>,
+        last_error: &str,
+    ) -> StoreResult<()> {
+        outbox::reschedule_event(&self.pool, id, attempts, next_attempt_at, last_error).await
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    use spokes_core::Clock as _;
+    spokes_core::SystemClock.now_ms()
+}
