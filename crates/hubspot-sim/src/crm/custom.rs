@@ -345,7 +345,8 @@ fn new_schema(portal_id: i64, input: SchemaInput) -> Result<CustomSchema, ApiErr
     }
     let mut kinds: Vec<ObjectKind> = Vec::new();
     for a in &associated {
-        let kind = ObjectKind::parse(a).ok_or_else(|| {
+        let records = |k: &ObjectKind| k.surface() == crate::crm::types::Surface::Full;
+        let kind = ObjectKind::parse(a).filter(records).ok_or_else(|| {
             ApiError::validation(format!(
                 "associatedObjects: unknown object type '{a}' (custom-to-custom associations are not supported by the simulator)"
             ))

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::auth::{self, Caller, Scopes};
 use crate::crm::schema::ObjectKind;
+use crate::crm::types::Surface;
 use crate::errors::ApiError;
 use crate::state::Sim;
 
@@ -29,8 +30,10 @@ pub enum Access {
     Write,
 }
 
-/// Authenticates, resolves the object type of a path segment, checks its scopes and,
-/// for products and line items, the paid Sales Hub seat.
+/// Authenticates and resolves the object type of a path segment for the objects and
+/// search APIs, then checks, in this order: writes of read-only types (405), the
+/// type's scopes (403 `MISSING_SCOPES`), activation of activatable types (403) and,
+/// for products and line items, the paid Sales Hub seat (403).
 pub fn authorize(
     sim: &Sim,
     headers: &HeaderMap,
@@ -38,31 +41,51 @@ pub fn authorize(
     access: Access,
 ) -> Result<(Caller, ObjectKind), ApiError> {
     let caller = auth::authenticate(sim, headers)?;
-    let kind = match ObjectKind::parse(object_type) {
+    let kind = match ObjectKind::parse(object_type).filter(|k| k.surface() == Surface::Full) {
         Some(kind) => kind,
         None => sim
             .with(|s| crate::crm::custom::resolve(s.crm.portal(caller.portal.id), object_type))
             .ok_or_else(|| unknown_object_type(object_type))?,
     };
+    if access == Access::Write && kind.read_only() {
+        return Err(read_only(kind));
+    }
     let scopes = match access {
         Access::Read => kind.read_scopes(),
         Access::Write => kind.write_scopes(),
     };
     caller.require(Scopes::AnyOf(scopes))?;
+    crate::crm::library::check(sim, &caller, kind)?;
     check_seat(sim, &caller, kind)?;
     Ok((caller, kind))
 }
 
+/// 405 for a write to a read-only type (HubSpot documents only reads for it).
+pub fn read_only(kind: ObjectKind) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "VALIDATION_ERROR",
+        format!(
+            "HTTP method not allowed for this resource: {} ({}) records are read-only; \
+             they cannot be created, updated or archived through the API",
+            kind.plural(),
+            kind.type_id()
+        ),
+    )
+}
+
 /// 400 for an unknown object type, in HubSpot's words.
-fn unknown_object_type(object_type: &str) -> ApiError {
+pub fn unknown_object_type(object_type: &str) -> ApiError {
     ApiError::validation(format!("Unable to infer object type from: {object_type}"))
 }
 
-/// A built-in object type, or 400: unknown types in HubSpot's words, custom object types
+/// A built-in object type with records, or 400: unknown types (and types without
+/// records, like `deal_split`) in HubSpot's words, custom object types
 /// (`2-…`, `p<portal>_…`) with the simulator's own message, as only the objects and
 /// search APIs (through [`authorize`]) take them.
 pub fn object_kind(object_type: &str) -> Result<ObjectKind, ApiError> {
-    ObjectKind::parse(object_type).ok_or_else(|| {
+    let kind = ObjectKind::parse(object_type).filter(|k| k.surface() == Surface::Full);
+    kind.ok_or_else(|| {
         if crate::crm::custom::looks_custom(object_type) {
             crate::crm::custom::unsupported_here(object_type)
         } else {

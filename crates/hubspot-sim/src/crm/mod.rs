@@ -1,5 +1,6 @@
 //! HubSpot's CRM: object records (contacts, companies, deals, tickets, products,
-//! line items, engagements) and property definitions.
+//! line items, engagements and every other standard object type) and property
+//! definitions.
 //!
 //! * [`schema`]: object types, scopes, built-in property definitions
 //! * [`store`]: the per-portal record store
@@ -14,11 +15,15 @@
 //!   ids, labels, create-time associations and `associations=` on reads
 //! * [`pipelines`]: deal and ticket pipelines (`/crm/v3/pipelines`, `/crm/pipelines/2026-03`)
 //! * [`owners`]: the fixed owners of each portal (`/crm/v3/owners`, `/crm/owners/2026-03`)
+//! * [`types`]: the table of built-in object types (names, ids, scopes, properties)
+//! * [`library`]: activatable object types, per-portal activation, the enablement reads
+//! * [`splits`]: deal splits (`/crm/v3/objects/deals/splits/batch/…`)
 
 pub mod associations;
 pub mod custom;
 pub mod events;
 pub mod http;
+pub mod library;
 pub mod objects;
 pub mod owners;
 pub mod pipelines;
@@ -26,8 +31,10 @@ pub mod properties;
 pub mod schema;
 pub mod search;
 pub mod seed;
+pub mod splits;
 pub mod store;
 pub mod time;
+pub mod types;
 
 use std::collections::HashSet;
 
@@ -159,4 +166,6 @@ pub fn routes() -> Router<Sim> {
         .merge(associations::routes())
         .merge(pipelines::routes())
         .merge(owners::routes())
+        .merge(library::routes())
+        .merge(splits::routes())
 }

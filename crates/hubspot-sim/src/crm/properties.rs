@@ -2,6 +2,8 @@
 //! with its batches and property groups,
 //! and the legacy `/properties/v2/{object}/properties` list.
 
+use std::sync::LazyLock;
+
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,10 +12,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{self, Caller, Scopes};
-use crate::crm::http::{self, ObjectQuery, input, json_body, respond};
+use crate::crm::http::{self, Access, ObjectQuery, input, json_body, respond};
 use crate::crm::schema::{ObjectKind, PropOption, PropType, PropertyDef};
 use crate::crm::store::ObjectStore;
 use crate::crm::time;
+use crate::crm::types::{Surface, TYPES};
 use crate::errors::ApiError;
 use crate::state::{Sim, now_ms};
 
@@ -48,15 +51,64 @@ pub const PROPERTIES_WRITE: &[&str] = &[
     "e-commerce",
 ];
 
+/// Every CRM object read scope: [`PROPERTIES_READ`] and the granular read scopes of
+/// every built-in type (HubSpot's properties API takes any of a long list). Also the
+/// enablement reads of [`crate::crm::library`] take these.
+pub fn any_read_scopes() -> &'static [&'static str] {
+    static ALL: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut all: Vec<&'static str> = PROPERTIES_READ.to_vec();
+        for d in &TYPES {
+            for s in d.read {
+                if s.contains('.') && !all.contains(s) {
+                    all.push(s);
+                }
+            }
+        }
+        all
+    });
+    &ALL
+}
+
+/// Which properties API a request came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// `/crm/v3/properties`, `/crm/properties/2026-03`.
+    V3,
+    /// `/properties/v2/{object}/properties`.
+    V2,
+}
+
+/// The object type of a properties path: built-in types with property definitions on
+/// that API (`form` only on v2), else 400.
+fn property_kind(object_type: &str, api: Api) -> Result<ObjectKind, ApiError> {
+    match ObjectKind::parse(object_type) {
+        Some(k) if api == Api::V2 || k.surface() != Surface::LegacyProperties => Ok(k),
+        Some(_) => Err(http::unknown_object_type(object_type)),
+        None => http::object_kind(object_type),
+    }
+}
+
+/// Authenticates, resolves the type, then checks the scopes (reads: any object read
+/// scope or the type's own; writes: [`PROPERTIES_WRITE`]), activation and the seat.
 fn authorize(
     sim: &Sim,
     headers: &HeaderMap,
     object_type: &str,
-    scopes: &[&str],
+    access: Access,
+    api: Api,
 ) -> Result<(Caller, ObjectKind), ApiError> {
     let caller = auth::authenticate(sim, headers)?;
-    let kind = http::object_kind(object_type)?;
-    caller.require(Scopes::AnyOf(scopes))?;
+    let kind = property_kind(object_type, api)?;
+    let scopes: Vec<&str> = match access {
+        Access::Read => {
+            let any = any_read_scopes();
+            let own = kind.read_scopes().iter().filter(|s| !any.contains(s));
+            any.iter().chain(own).copied().collect()
+        }
+        Access::Write => PROPERTIES_WRITE.to_vec(),
+    };
+    caller.require(Scopes::AnyOf(&scopes))?;
+    crate::crm::library::check(sim, &caller, kind)?;
     http::check_seat(sim, &caller, kind)?;
     Ok((caller, kind))
 }
@@ -75,7 +127,7 @@ pub async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Read, Api::V3)?;
     let q = ObjectQuery::parse(query.as_deref())?;
     let results: Vec<Value> = sim.with(|s| {
         s.crm
@@ -101,7 +153,7 @@ pub async fn get_one(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Read, Api::V3)?;
     let q = ObjectQuery::parse(query.as_deref())?;
     let body = sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store(kind);
@@ -172,7 +224,7 @@ pub async fn groups(
     Path(object_type): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Read, Api::V3)?;
     let results: Vec<Value> = sim.with(|s| {
         s.crm
             .portal(caller.portal.id)
@@ -195,7 +247,7 @@ pub async fn get_group(
     Path((object_type, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Read, Api::V3)?;
     let body = sim.with(|s| {
         s.crm
             .portal(caller.portal.id)
@@ -224,7 +276,7 @@ pub async fn create_group(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     let g: GroupInput = input(json_body(&headers, &body)?)?;
     let name = g.name.ok_or_else(|| missing_field("name"))?;
     let label = g.label.ok_or_else(|| missing_field("label"))?;
@@ -271,7 +323,7 @@ pub async fn update_group(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     let g: GroupInput = input(json_body(&headers, &body)?)?;
     if g.label.as_deref().is_some_and(|l| l.trim().is_empty()) {
         return Err(ApiError::validation("label must not be empty"));
@@ -304,7 +356,7 @@ pub async fn delete_group(
     Path((object_type, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store_mut(kind);
         let pos = store
@@ -488,7 +540,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     let def = new_definition(input(json_body(&headers, &body)?)?)?;
     let body = sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store_mut(kind);
@@ -506,7 +558,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     let p: PropertyInput = input(json_body(&headers, &body)?)?;
     let new_type = p.kind.as_deref().map(parse_type).transpose()?;
     let body = sim.with(|s| {
@@ -571,7 +623,7 @@ pub async fn archive(
     Path((object_type, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store_mut(kind);
         let idx = archivable(store, &name)?.ok_or_else(|| property_not_found(kind, &name))?;
@@ -657,7 +709,7 @@ pub async fn batch_read(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_READ)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Read, Api::V3)?;
     let started_at = now_ms();
     let batch: BatchInputs<NameInput> = batch_inputs(&sim, &headers, &body)?;
     let (results, missing) = sim.with(|s| {
@@ -710,7 +762,7 @@ pub async fn batch_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     let started_at = now_ms();
     let batch: BatchInputs<PropertyInput> = batch_inputs(&sim, &headers, &body)?;
     let defs = batch
@@ -757,7 +809,7 @@ pub async fn batch_archive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object_type, PROPERTIES_WRITE)?;
+    let (caller, kind) = authorize(&sim, &headers, &object_type, Access::Write, Api::V3)?;
     let batch: BatchInputs<NameInput> = batch_inputs(&sim, &headers, &body)?;
     sim.with(|s| {
         let store = s.crm.portal(caller.portal.id).store_mut(kind);
@@ -781,7 +833,7 @@ pub async fn list_v2(
     Path(object): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (caller, kind) = authorize(&sim, &headers, &object, PROPERTIES_READ)?;
+    let (caller, kind) = authorize(&sim, &headers, &object, Access::Read, Api::V2)?;
     let results: Vec<Value> = sim.with(|s| {
         s.crm
             .portal(caller.portal.id)

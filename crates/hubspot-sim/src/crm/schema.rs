@@ -1,10 +1,19 @@
-//! CRM object types and their built-in property definitions.
+//! CRM object types and their built-in property definitions. What each built-in type
+//! is (names, type id, scopes, properties, …) is data in [`crate::crm::types`]; this
+//! module turns it into [`ObjectKind`] answers and [`PropertyDef`]s.
 
 use serde_json::{Value, json};
 
 use crate::crm::time;
+use crate::crm::types::{Surface, TYPE_COUNT, TYPES, TypeDef};
+
+pub use crate::crm::types::{DEAL_STAGES, TICKET_STAGES};
 
 /// A CRM object type the simulator knows.
+///
+/// The eleven named kinds have behaviour of their own somewhere (pipelines, merge,
+/// webhooks, seed data, associations); every other built-in type is a
+/// [`ObjectKind::Standard`] entry of the table, known only through its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ObjectKind {
     Contacts,
@@ -18,10 +27,47 @@ pub enum ObjectKind {
     Emails,
     Meetings,
     Tasks,
+    /// Another built-in type: its position in [`TYPES`].
+    Standard(StandardType),
     /// A custom object of a portal: the number of its type id (`2-<n>`), see
     /// [`crate::crm::custom`].
     Custom(u32),
 }
+
+/// The position of a built-in type in [`TYPES`] (only the table's own types exist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StandardType(u8);
+
+/// The named kinds, in table order.
+const NAMED: [ObjectKind; 11] = [
+    ObjectKind::Contacts,
+    ObjectKind::Companies,
+    ObjectKind::Deals,
+    ObjectKind::Tickets,
+    ObjectKind::Products,
+    ObjectKind::LineItems,
+    ObjectKind::Notes,
+    ObjectKind::Calls,
+    ObjectKind::Emails,
+    ObjectKind::Meetings,
+    ObjectKind::Tasks,
+];
+
+/// Every built-in object kind, in index order (see [`ObjectKind::index`]).
+pub const ALL_KINDS: [ObjectKind; TYPE_COUNT] = {
+    let mut all = [ObjectKind::Contacts; TYPE_COUNT];
+    let mut i = 0;
+    while i < TYPE_COUNT {
+        all[i] = if i < NAMED.len() {
+            NAMED[i]
+        } else {
+            #[allow(clippy::cast_possible_truncation)]
+            ObjectKind::Standard(StandardType(i as u8))
+        };
+        i += 1;
+    }
+    all
+};
 
 /// The number of the first custom object type of a portal (`2-1000001`); a portal's
 /// custom types are numbered in creation order from it.
@@ -46,25 +92,6 @@ fn custom_type_id(number: u32) -> &'static str {
 const CUSTOM_READ: &[&str] = &["crm.objects.custom.read"];
 const CUSTOM_WRITE: &[&str] = &["crm.objects.custom.write"];
 
-/// Every object kind, in index order (see [`ObjectKind::index`]).
-pub const ALL_KINDS: [ObjectKind; 11] = [
-    ObjectKind::Contacts,
-    ObjectKind::Companies,
-    ObjectKind::Deals,
-    ObjectKind::Tickets,
-    ObjectKind::Products,
-    ObjectKind::LineItems,
-    ObjectKind::Notes,
-    ObjectKind::Calls,
-    ObjectKind::Emails,
-    ObjectKind::Meetings,
-    ObjectKind::Tasks,
-];
-
-/// Scopes of the contacts family (legacy `contacts` grants it too).
-const CONTACTS_READ: &[&str] = &["crm.objects.contacts.read", "contacts"];
-const CONTACTS_WRITE: &[&str] = &["crm.objects.contacts.write", "contacts"];
-
 impl ObjectKind {
     /// The position of the object's store in a portal: built-in kinds in [`ALL_KINDS`]
     /// order, then the portal's custom objects in creation order.
@@ -81,6 +108,7 @@ impl ObjectKind {
             Self::Emails => 8,
             Self::Meetings => 9,
             Self::Tasks => 10,
+            Self::Standard(StandardType(i)) => usize::from(i),
             Self::Custom(n) => n
                 .checked_sub(FIRST_CUSTOM_NUMBER)
                 .and_then(|d| usize::try_from(d).ok())
@@ -88,295 +116,141 @@ impl ObjectKind {
         }
     }
 
+    /// The table entry of a built-in kind (none for custom objects).
+    pub fn def(self) -> Option<&'static TypeDef> {
+        if self.is_custom() {
+            None
+        } else {
+            TYPES.get(self.index())
+        }
+    }
+
     pub fn is_custom(self) -> bool {
         matches!(self, Self::Custom(_))
     }
 
-    /// `0-1`, `0-2`, ...
+    /// `0-1`, `0-2`, ... (empty for the few types HubSpot gives no id).
     pub fn type_id(self) -> &'static str {
-        match self {
-            Self::Contacts => "0-1",
-            Self::Companies => "0-2",
-            Self::Deals => "0-3",
-            Self::Tickets => "0-5",
-            Self::Products => "0-7",
-            Self::LineItems => "0-8",
-            Self::Notes => "0-46",
-            Self::Calls => "0-48",
-            Self::Emails => "0-49",
-            Self::Meetings => "0-47",
-            Self::Tasks => "0-27",
-            Self::Custom(n) => custom_type_id(n),
+        match (self, self.def()) {
+            (Self::Custom(n), _) => custom_type_id(n),
+            (_, Some(d)) => d.type_id,
+            (_, None) => "",
         }
     }
 
     pub fn plural(self) -> &'static str {
-        match self {
-            Self::Contacts => "contacts",
-            Self::Companies => "companies",
-            Self::Deals => "deals",
-            Self::Tickets => "tickets",
-            Self::Products => "products",
-            Self::LineItems => "line_items",
-            Self::Notes => "notes",
-            Self::Calls => "calls",
-            Self::Emails => "emails",
-            Self::Meetings => "meetings",
-            Self::Tasks => "tasks",
-            Self::Custom(n) => custom_type_id(n),
+        match (self, self.def()) {
+            (Self::Custom(n), _) => custom_type_id(n),
+            (_, Some(d)) => d.plural,
+            (_, None) => "",
         }
     }
 
     pub fn singular(self) -> &'static str {
-        match self {
-            Self::Contacts => "contact",
-            Self::Companies => "company",
-            Self::Deals => "deal",
-            Self::Tickets => "ticket",
-            Self::Products => "product",
-            Self::LineItems => "line_item",
-            Self::Notes => "note",
-            Self::Calls => "call",
-            Self::Emails => "email",
-            Self::Meetings => "meeting",
-            Self::Tasks => "task",
-            Self::Custom(n) => custom_type_id(n),
+        match (self, self.def()) {
+            (Self::Custom(n), _) => custom_type_id(n),
+            (_, Some(d)) => d.singular,
+            (_, None) => "",
         }
     }
 
-    /// Resolves a path segment: plural name, singular name (any case) or type id.
+    /// Resolves a path segment to a built-in type: plural name, singular name (any
+    /// case) or type id. Whether an API serves the type is [`ObjectKind::surface`].
     pub fn parse(s: &str) -> Option<Self> {
         let lower = s.to_ascii_lowercase();
-        ALL_KINDS
-            .into_iter()
-            .find(|k| k.plural() == lower || k.singular() == lower || k.type_id() == lower)
+        if lower.is_empty() {
+            return None;
+        }
+        ALL_KINDS.into_iter().find(|k| {
+            k.def()
+                .is_some_and(|d| d.plural == lower || d.singular == lower || d.type_id == lower)
+        })
     }
 
     /// Scope alternatives for reading records.
     pub fn read_scopes(self) -> &'static [&'static str] {
-        match self {
-            Self::Contacts | Self::Notes | Self::Calls | Self::Emails | Self::Meetings => {
-                CONTACTS_READ
-            }
-            Self::Tasks => CONTACTS_READ,
-            Self::Companies => &["crm.objects.companies.read", "contacts"],
-            Self::Deals => &["crm.objects.deals.read", "contacts"],
-            Self::Tickets => &["tickets"],
-            Self::Products => &["crm.objects.products.read", "e-commerce"],
-            Self::LineItems => &["crm.objects.line_items.read", "e-commerce"],
-            Self::Custom(_) => CUSTOM_READ,
-        }
+        self.def().map_or(CUSTOM_READ, |d| d.read)
     }
 
-    /// Scope alternatives for writing records.
+    /// Scope alternatives for writing records (none for read-only types).
     pub fn write_scopes(self) -> &'static [&'static str] {
-        match self {
-            Self::Contacts | Self::Notes | Self::Calls | Self::Emails | Self::Meetings => {
-                CONTACTS_WRITE
-            }
-            Self::Tasks => CONTACTS_WRITE,
-            Self::Companies => &["crm.objects.companies.write", "contacts"],
-            Self::Deals => &["crm.objects.deals.write", "contacts"],
-            Self::Tickets => &["tickets"],
-            Self::Products => &["crm.objects.products.write", "e-commerce"],
-            Self::LineItems => &["crm.objects.line_items.write", "e-commerce"],
-            Self::Custom(_) => CUSTOM_WRITE,
-        }
+        self.def().map_or(CUSTOM_WRITE, |d| d.write)
+    }
+
+    /// Records of the type cannot be created, updated or archived through the API.
+    pub fn read_only(self) -> bool {
+        self.def().is_some_and(|d| d.read_only)
+    }
+
+    /// The type must be activated in a portal before use.
+    pub fn activatable(self) -> bool {
+        self.def().is_some_and(|d| d.activatable)
+    }
+
+    /// Which APIs serve the type (custom objects: records; their properties are not
+    /// served yet, see [`crate::crm::custom`]).
+    pub fn surface(self) -> Surface {
+        self.def().map_or(Surface::Full, |d| d.surface)
     }
 
     /// The object type in webhook event types (`contact.creation`), if webhooks cover it.
     pub fn webhook_type(self) -> Option<&'static str> {
-        Some(match self {
-            Self::Contacts => "contact",
-            Self::Companies => "company",
-            Self::Deals => "deal",
-            Self::Tickets => "ticket",
-            Self::Products => "product",
-            Self::LineItems => "line_item",
-            _ => return None,
-        })
+        self.def().filter(|d| d.webhooks).map(|d| d.singular)
     }
 
     /// Whether the object needs a paid Sales Hub seat (the seed guide's rule).
     pub fn needs_sales_seat(self) -> bool {
-        matches!(self, Self::Products | Self::LineItems)
+        self.def().is_some_and(|d| d.sales_seat)
     }
 
     /// Whether `POST .../merge` exists for the object.
     pub fn mergeable(self) -> bool {
-        matches!(
-            self,
-            Self::Contacts | Self::Companies | Self::Deals | Self::Tickets
-        )
-    }
-
-    pub fn is_engagement(self) -> bool {
-        matches!(
-            self,
-            Self::Notes | Self::Calls | Self::Emails | Self::Meetings | Self::Tasks
-        )
+        self.def().is_some_and(|d| d.merge)
     }
 
     /// The property that carries the creation time.
     pub fn create_date_property(self) -> &'static str {
-        if self.is_custom() {
-            "hs_createdate"
-        } else {
-            "createdate"
-        }
+        self.def().map_or("hs_createdate", |d| d.create_date)
     }
 
     /// The property that carries the last modification time.
     pub fn last_modified_property(self) -> &'static str {
-        if self == Self::Contacts {
-            "lastmodifieddate"
-        } else {
-            "hs_lastmodifieddate"
-        }
+        self.def()
+            .map_or("hs_lastmodifieddate", |d| d.last_modified)
     }
 
     /// Properties returned when a request names none.
     pub fn default_properties(self) -> &'static [&'static str] {
-        match self {
-            Self::Contacts => &[
-                "createdate",
-                "email",
-                "firstname",
-                "hs_object_id",
-                "lastmodifieddate",
-                "lastname",
-            ],
-            Self::Companies => &[
-                "createdate",
-                "domain",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "name",
-            ],
-            Self::Deals => &[
-                "amount",
-                "closedate",
-                "createdate",
-                "dealname",
-                "dealstage",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "pipeline",
-            ],
-            Self::Tickets => &[
-                "content",
-                "createdate",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "hs_pipeline",
-                "hs_pipeline_stage",
-                "hs_ticket_category",
-                "hs_ticket_priority",
-                "subject",
-            ],
-            Self::Products => &[
-                "createdate",
-                "description",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "name",
-                "price",
-            ],
-            Self::LineItems => &[
-                "amount",
-                "createdate",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "price",
-                "quantity",
-            ],
-            Self::Notes => &[
-                "createdate",
-                "hs_lastmodifieddate",
-                "hs_note_body",
-                "hs_object_id",
-                "hs_timestamp",
-            ],
-            Self::Calls => &[
-                "createdate",
-                "hs_call_title",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "hs_timestamp",
-            ],
-            Self::Emails => &[
-                "createdate",
-                "hs_email_subject",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "hs_timestamp",
-            ],
-            Self::Meetings => &[
-                "createdate",
-                "hs_lastmodifieddate",
-                "hs_meeting_title",
-                "hs_object_id",
-                "hs_timestamp",
-            ],
-            Self::Tasks => &[
-                "createdate",
-                "hs_lastmodifieddate",
-                "hs_object_id",
-                "hs_task_subject",
-                "hs_timestamp",
-            ],
-            Self::Custom(_) => &["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
-        }
+        self.def().map_or(
+            &["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
+            |d| d.defaults,
+        )
     }
 
     /// Properties a create must carry (the simulator's choice, see the README).
     pub fn required_on_create(self) -> &'static [&'static str] {
-        match self {
-            Self::Deals => &["dealstage"],
-            Self::Tickets => &["hs_pipeline_stage"],
-            Self::Products => &["name"],
-            k if k.is_engagement() => &["hs_timestamp"],
-            _ => &[],
-        }
+        self.def().map_or(&[], |d| d.required)
     }
 
     /// Values set on create when the request leaves them out.
     pub fn create_defaults(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Self::Deals => &[("pipeline", "default")],
-            Self::Tickets => &[("hs_pipeline", "0")],
-            _ => &[],
-        }
+        self.def().map_or(&[], |d| d.create_defaults)
+    }
+
+    /// The properties search `query` looks at (a custom object's come from its schema,
+    /// `ObjectStore::searchable`).
+    pub fn searchable_properties(self) -> &'static [&'static str] {
+        self.def().map_or(&[], |d| d.searchable)
     }
 
     /// The property groups of the object: `(name, label)`.
     pub fn groups(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Self::Contacts => &[
-                ("contactinformation", "Contact information"),
-                ("emailinformation", "Email information"),
-                ("conversioninformation", "Conversion information"),
-            ],
-            Self::Companies => &[
-                ("companyinformation", "Company information"),
-                ("social_media_information", "Social media information"),
-            ],
-            Self::Deals => &[("dealinformation", "Deal information")],
-            Self::Tickets => &[("ticketinformation", "Ticket information")],
-            Self::Products => &[("productinformation", "Product information")],
-            Self::LineItems => &[("lineiteminformation", "Line item information")],
-            Self::Notes => &[("engagement", "Engagement")],
-            Self::Calls => &[("call", "Call"), ("engagement", "Engagement")],
-            Self::Emails => &[("email", "Email"), ("engagement", "Engagement")],
-            Self::Meetings => &[("meeting", "Meeting"), ("engagement", "Engagement")],
-            Self::Tasks => &[("task", "Task"), ("engagement", "Engagement")],
-            Self::Custom(_) => &[],
-        }
+        self.def().map_or(&[], |d| d.groups)
     }
 
     /// The main group, where built-in properties go.
     fn main_group(self) -> &'static str {
-        self.groups()[0].0
+        self.groups().first().map_or("", |g| g.0)
     }
 }
 
@@ -626,358 +500,38 @@ impl PropertyDef {
     }
 }
 
-const LIFECYCLE_STAGES: &[(&str, &str)] = &[
-    ("subscriber", "Subscriber"),
-    ("lead", "Lead"),
-    ("marketingqualifiedlead", "Marketing Qualified Lead"),
-    ("salesqualifiedlead", "Sales Qualified Lead"),
-    ("opportunity", "Opportunity"),
-    ("customer", "Customer"),
-    ("evangelist", "Evangelist"),
-    ("other", "Other"),
-];
-
-/// The stages of the default deal pipeline.
-pub const DEAL_STAGES: &[(&str, &str)] = &[
-    ("appointmentscheduled", "Appointment Scheduled"),
-    ("qualifiedtobuy", "Qualified To Buy"),
-    ("presentationscheduled", "Presentation Scheduled"),
-    ("decisionmakerboughtin", "Decision Maker Bought-In"),
-    ("contractsent", "Contract Sent"),
-    ("closedwon", "Closed Won"),
-    ("closedlost", "Closed Lost"),
-];
-
-const INDUSTRIES: &[(&str, &str)] = &[
-    ("ACCOUNTING", "Accounting"),
-    ("AIRLINES_AVIATION", "Airlines/Aviation"),
-    ("BANKING", "Banking"),
-    ("BIOTECHNOLOGY", "Biotechnology"),
-    ("COMPUTER_HARDWARE", "Computer Hardware"),
-    ("COMPUTER_SOFTWARE", "Computer Software"),
-    ("CONSTRUCTION", "Construction"),
-    ("CONSUMER_GOODS", "Consumer Goods"),
-    ("EDUCATION_MANAGEMENT", "Education Management"),
-    ("FINANCIAL_SERVICES", "Financial Services"),
-    ("FOOD_BEVERAGES", "Food & Beverages"),
-    ("HOSPITAL_HEALTH_CARE", "Hospital & Health Care"),
-    (
-        "INFORMATION_TECHNOLOGY_AND_SERVICES",
-        "Information Technology and Services",
-    ),
-    ("INSURANCE", "Insurance"),
-    ("INTERNET", "Internet"),
-    ("LOGISTICS_AND_SUPPLY_CHAIN", "Logistics and Supply Chain"),
-    ("MARKETING_AND_ADVERTISING", "Marketing and Advertising"),
-    ("REAL_ESTATE", "Real Estate"),
-    ("RETAIL", "Retail"),
-    ("TELECOMMUNICATIONS", "Telecommunications"),
-];
-
-const COMPANY_TYPES: &[(&str, &str)] = &[
-    ("PROSPECT", "Prospect"),
-    ("PARTNER", "Partner"),
-    ("RESELLER", "Reseller"),
-    ("VENDOR", "Vendor"),
-    ("OTHER", "Other"),
-];
-
-const DEAL_TYPES: &[(&str, &str)] = &[
-    ("newbusiness", "New Business"),
-    ("existingbusiness", "Existing Business"),
-];
-
-/// Ticket pipeline `0` ("Support Pipeline") and its stages.
-pub const TICKET_STAGES: &[(&str, &str)] = &[
-    ("1", "New"),
-    ("2", "Waiting on contact"),
-    ("3", "Waiting on us"),
-    ("4", "Closed"),
-];
-
-const TICKET_PRIORITIES: &[(&str, &str)] = &[
-    ("LOW", "Low"),
-    ("MEDIUM", "Medium"),
-    ("HIGH", "High"),
-    ("URGENT", "Urgent"),
-];
-
-const TICKET_CATEGORIES: &[(&str, &str)] = &[
-    ("PRODUCT_ISSUE", "Product issue"),
-    ("BILLING_ISSUE", "Billing issue"),
-    ("FEATURE_REQUEST", "Feature request"),
-    ("GENERAL_INQUIRY", "General inquiry"),
-];
-
-const PRODUCT_TYPES: &[(&str, &str)] = &[
-    ("inventory", "Inventory"),
-    ("non_inventory", "Non-inventory"),
-    ("service", "Service"),
-];
-
-const CALL_DIRECTIONS: &[(&str, &str)] = &[("INBOUND", "Inbound"), ("OUTBOUND", "Outbound")];
-
-const CALL_STATUSES: &[(&str, &str)] = &[
-    ("BUSY", "Busy"),
-    ("CALLING_CRM_USER", "Calling CRM user"),
-    ("CANCELED", "Canceled"),
-    ("COMPLETED", "Completed"),
-    ("CONNECTING", "Connecting"),
-    ("FAILED", "Failed"),
-    ("IN_PROGRESS", "In progress"),
-    ("NO_ANSWER", "No answer"),
-    ("QUEUED", "Queued"),
-    ("RINGING", "Ringing"),
-];
-
-const EMAIL_DIRECTIONS: &[(&str, &str)] = &[
-    ("EMAIL", "Logged email"),
-    ("INCOMING_EMAIL", "Incoming email"),
-    ("FORWARDED_EMAIL", "Forwarded email"),
-];
-
-const EMAIL_STATUSES: &[(&str, &str)] = &[
-    ("BOUNCED", "Bounced"),
-    ("FAILED", "Failed"),
-    ("SCHEDULED", "Scheduled"),
-    ("SENDING", "Sending"),
-    ("SENT", "Sent"),
-];
-
-const MEETING_OUTCOMES: &[(&str, &str)] = &[
-    ("SCHEDULED", "Scheduled"),
-    ("COMPLETED", "Completed"),
-    ("RESCHEDULED", "Rescheduled"),
-    ("NO_SHOW", "No show"),
-    ("CANCELED", "Canceled"),
-];
-
-const TASK_STATUSES: &[(&str, &str)] = &[
-    ("NOT_STARTED", "Not started"),
-    ("IN_PROGRESS", "In progress"),
-    ("WAITING", "Waiting"),
-    ("COMPLETED", "Completed"),
-    ("DEFERRED", "Deferred"),
-];
-
-const TASK_PRIORITIES: &[(&str, &str)] = &[("LOW", "Low"), ("MEDIUM", "Medium"), ("HIGH", "High")];
-
-const TASK_TYPES: &[(&str, &str)] = &[("CALL", "Call"), ("EMAIL", "Email"), ("TODO", "To-do")];
-
-/// The built-in property definitions of `kind`.
+/// The built-in property definitions of `kind`: `hs_object_id`, the creation and
+/// last-modified dates, the owner where the type has one, then the table's own.
 pub fn builtin_properties(kind: ObjectKind) -> Vec<PropertyDef> {
-    if kind.is_custom() {
+    let Some(def) = kind.def() else {
         // A custom object's definitions come from its schema.
         return Vec::new();
-    }
-    use PropType::{Bool, Date, Datetime, Enumeration, Number, PhoneNumber, String as Str};
+    };
+    use PropType::{Datetime, Enumeration, Number};
     let g = kind.main_group();
     let p = |name: &str, label: &str, t: PropType| PropertyDef::builtin(name, label, t, g);
     let mut props = vec![
         p("hs_object_id", "Record ID", Number).computed(Computed::ObjectId),
-        p("createdate", "Create Date", Datetime).computed(Computed::CreateDate),
-        p(
-            kind.last_modified_property(),
-            "Last Modified Date",
-            Datetime,
-        )
-        .computed(Computed::LastModified),
-        p("hubspot_owner_id", "Owner", Enumeration),
+        p(def.create_date, "Create Date", Datetime).computed(Computed::CreateDate),
+        p(def.last_modified, "Last Modified Date", Datetime).computed(Computed::LastModified),
     ];
-    let specific: Vec<PropertyDef> = match kind {
-        ObjectKind::Custom(_) => Vec::new(),
-        ObjectKind::Contacts => vec![
-            p("email", "Email", Str).unique(),
-            p("firstname", "First Name", Str),
-            p("lastname", "Last Name", Str),
-            p("phone", "Phone Number", PhoneNumber),
-            p("mobilephone", "Mobile Phone Number", PhoneNumber),
-            p("company", "Company Name", Str),
-            p("website", "Website URL", Str),
-            p("jobtitle", "Job Title", Str),
-            p("address", "Street Address", Str),
-            p("city", "City", Str),
-            p("state", "State/Region", Str),
-            p("zip", "Postal Code", Str),
-            p("country", "Country/Region", Str),
-            p("lifecyclestage", "Lifecycle Stage", Enumeration)
-                .field("radio")
-                .opts(LIFECYCLE_STAGES),
-            p("hs_lead_status", "Lead Status", Enumeration)
-                .field("radio")
-                .opts(&[
-                    ("NEW", "New"),
-                    ("OPEN", "Open"),
-                    ("IN_PROGRESS", "In Progress"),
-                    ("OPEN_DEAL", "Open Deal"),
-                    ("UNQUALIFIED", "Unqualified"),
-                    ("ATTEMPTED_TO_CONTACT", "Attempted to Contact"),
-                    ("CONNECTED", "Connected"),
-                    ("BAD_TIMING", "Bad Timing"),
-                ]),
-            p("hs_email_optout", "Unsubscribed from all email", Bool).ro(),
-            p("date_of_birth", "Date of birth", Date),
-            p("notes_last_updated", "Last Activity Date", Datetime).ro(),
-        ],
-        ObjectKind::Companies => vec![
-            p("name", "Company name", Str),
-            p("domain", "Company Domain Name", Str),
-            p("website", "Website URL", Str),
-            p("industry", "Industry", Enumeration).opts(INDUSTRIES),
-            p("type", "Type", Enumeration).opts(COMPANY_TYPES),
-            p("phone", "Phone Number", PhoneNumber),
-            p("address", "Street Address", Str),
-            p("city", "City", Str),
-            p("state", "State/Region", Str),
-            p("zip", "Postal Code", Str),
-            p("country", "Country/Region", Str),
-            p("numberofemployees", "Number of Employees", Number),
-            p("annualrevenue", "Annual Revenue", Number),
-            p("description", "Description", Str).field("textarea"),
-            p("lifecyclestage", "Lifecycle Stage", Enumeration)
-                .field("radio")
-                .opts(LIFECYCLE_STAGES),
-            p("founded_year", "Year Founded", Str),
-            p("is_public", "Is Public", Bool),
-        ],
-        ObjectKind::Deals => vec![
-            p("dealname", "Deal Name", Str),
-            p("amount", "Amount", Number),
-            // The options of `dealstage` / `pipeline` (and the tickets' `hs_pipeline` /
-            // `hs_pipeline_stage`) start as the default pipeline's and are replaced by
-            // the portal's pipelines (`crm::pipelines::sync_options`), which also check
-            // that a stage belongs to its pipeline.
-            p("dealstage", "Deal Stage", Enumeration)
-                .field("radio")
-                .opts(DEAL_STAGES),
-            p("pipeline", "Pipeline", Enumeration).opts(&[("default", "Sales Pipeline")]),
-            p("closedate", "Close Date", Datetime),
-            p("dealtype", "Deal Type", Enumeration)
-                .field("radio")
-                .opts(DEAL_TYPES),
-            p("description", "Deal Description", Str).field("textarea"),
-            p("hs_priority", "Priority", Enumeration).opts(&[
-                ("low", "Low"),
-                ("medium", "Medium"),
-                ("high", "High"),
-            ]),
-            p("deal_currency_code", "Currency", Enumeration).opts(&[
-                ("USD", "US Dollar"),
-                ("EUR", "Euro"),
-                ("GBP", "British Pound"),
-                ("JPY", "Japanese Yen"),
-                ("INR", "Indian Rupee"),
-            ]),
-            p("hs_is_closed", "Is Deal Closed?", Bool).ro(),
-        ],
-        ObjectKind::Tickets => vec![
-            p("subject", "Ticket name", Str),
-            p("content", "Ticket description", Str).field("textarea"),
-            p("hs_pipeline", "Pipeline", Enumeration).opts(&[("0", "Support Pipeline")]),
-            p("hs_pipeline_stage", "Ticket status", Enumeration).opts(TICKET_STAGES),
-            p("hs_ticket_priority", "Priority", Enumeration).opts(TICKET_PRIORITIES),
-            p("hs_ticket_category", "Category", Enumeration)
-                .field("checkbox")
-                .opts(TICKET_CATEGORIES),
-            p("source_type", "Source", Enumeration).opts(&[
-                ("CHAT", "Chat"),
-                ("EMAIL", "Email"),
-                ("FORM", "Form"),
-                ("PHONE", "Phone"),
-            ]),
-            p("closed_date", "Close date", Datetime),
-        ],
-        ObjectKind::Products => vec![
-            p("name", "Name", Str),
-            p("description", "Description", Str).field("textarea"),
-            p("price", "Unit price", Number),
-            p("hs_sku", "SKU", Str),
-            p("hs_cost_of_goods_sold", "Unit cost", Number),
-            p("hs_recurring_billing_period", "Term", Str),
-            p(
-                "recurringbillingfrequency",
-                "Billing frequency",
-                Enumeration,
-            )
-            .opts(&[
-                ("weekly", "Weekly"),
-                ("biweekly", "Biweekly"),
-                ("monthly", "Monthly"),
-                ("quarterly", "Quarterly"),
-                ("per_six_months", "Every six months"),
-                ("annually", "Annually"),
-            ]),
-            p("hs_product_type", "Product type", Enumeration).opts(PRODUCT_TYPES),
-            p("hs_url", "URL", Str),
-        ],
-        ObjectKind::LineItems => vec![
-            p("name", "Name", Str),
-            p("description", "Description", Str).field("textarea"),
-            p("quantity", "Quantity", Number),
-            p("price", "Unit price", Number),
-            p("amount", "Net price", Number).computed(Computed::LineItemAmount),
-            p("hs_product_id", "Product ID", Number),
-            p("hs_sku", "SKU", Str),
-            p("discount", "Unit discount", Number),
-            p("hs_recurring_billing_period", "Term", Str),
-            p(
-                "recurringbillingfrequency",
-                "Billing frequency",
-                Enumeration,
-            )
-            .opts(&[
-                ("monthly", "Monthly"),
-                ("quarterly", "Quarterly"),
-                ("annually", "Annually"),
-            ]),
-        ],
-        ObjectKind::Notes => vec![
-            p("hs_timestamp", "Activity date", Datetime),
-            p("hs_note_body", "Note body", Str).field("html"),
-            p("hs_attachment_ids", "Attached file IDs", Enumeration).field("checkbox"),
-        ],
-        ObjectKind::Calls => vec![
-            p("hs_timestamp", "Activity date", Datetime),
-            p("hs_call_title", "Call Title", Str),
-            p("hs_call_body", "Call notes", Str).field("html"),
-            p("hs_call_duration", "Call duration", Number),
-            p("hs_call_direction", "Call direction", Enumeration).opts(CALL_DIRECTIONS),
-            p("hs_call_status", "Call status", Enumeration).opts(CALL_STATUSES),
-            p("hs_call_from_number", "From number", Str),
-            p("hs_call_to_number", "To number", Str),
-            p("hs_call_recording_url", "Recording URL", Str),
-        ],
-        ObjectKind::Emails => vec![
-            p("hs_timestamp", "Activity date", Datetime),
-            p("hs_email_subject", "Email subject", Str),
-            p("hs_email_text", "Email body", Str).field("textarea"),
-            p("hs_email_html", "Email HTML body", Str).field("html"),
-            p("hs_email_direction", "Email direction", Enumeration).opts(EMAIL_DIRECTIONS),
-            p("hs_email_status", "Email send status", Enumeration).opts(EMAIL_STATUSES),
-            p("hs_email_headers", "Email headers", Str).field("textarea"),
-        ],
-        ObjectKind::Meetings => vec![
-            p("hs_timestamp", "Activity date", Datetime),
-            p("hs_meeting_title", "Meeting name", Str),
-            p("hs_meeting_body", "Meeting description", Str).field("html"),
-            p("hs_internal_meeting_notes", "Internal notes", Str).field("html"),
-            p("hs_meeting_external_url", "External URL", Str),
-            p("hs_meeting_location", "Location", Str),
-            p("hs_meeting_start_time", "Start time", Datetime),
-            p("hs_meeting_end_time", "End time", Datetime),
-            p("hs_meeting_outcome", "Outcome", Enumeration).opts(MEETING_OUTCOMES),
-        ],
-        ObjectKind::Tasks => vec![
-            p("hs_timestamp", "Due date", Datetime),
-            p("hs_task_subject", "Task Title", Str),
-            p("hs_task_body", "Notes", Str).field("html"),
-            p("hs_task_status", "Task Status", Enumeration).opts(TASK_STATUSES),
-            p("hs_task_priority", "Priority", Enumeration).opts(TASK_PRIORITIES),
-            p("hs_task_type", "Task Type", Enumeration).opts(TASK_TYPES),
-            p("hs_task_reminders", "Reminders", Str),
-        ],
-    };
-    props.extend(specific);
+    if def.owner {
+        props.push(p("hubspot_owner_id", "Owner", Enumeration));
+    }
+    props.extend(def.props.iter().map(|d| {
+        let mut prop = p(d.name, d.label, d.kind).opts(d.options);
+        if !d.field.is_empty() {
+            prop = prop.field(d.field);
+        }
+        if d.unique {
+            prop = prop.unique();
+        }
+        match d.computed {
+            Some(c) => prop.computed(c),
+            None if d.read_only => prop.ro(),
+            None => prop,
+        }
+    }));
     for (i, prop) in props.iter_mut().enumerate() {
         prop.display_order = i64::try_from(i).unwrap_or_default();
     }
@@ -993,14 +547,50 @@ mod tests {
         for k in ALL_KINDS {
             assert_eq!(ObjectKind::parse(k.plural()), Some(k));
             assert_eq!(ObjectKind::parse(k.singular()), Some(k));
-            assert_eq!(ObjectKind::parse(k.type_id()), Some(k));
+            if !k.type_id().is_empty() {
+                assert_eq!(ObjectKind::parse(k.type_id()), Some(k));
+            }
             assert_eq!(
                 k.index(),
                 ALL_KINDS.iter().position(|x| *x == k).unwrap_or(99)
             );
         }
         assert_eq!(ObjectKind::parse("CONTACT"), Some(ObjectKind::Contacts));
+        assert_eq!(
+            ObjectKind::parse("0-14").map(ObjectKind::plural),
+            Some("quotes")
+        );
+        assert_eq!(
+            ObjectKind::parse("tax").map(ObjectKind::type_id),
+            Some("0-86")
+        );
         assert_eq!(ObjectKind::parse("widgets"), None);
+        assert_eq!(ObjectKind::parse(""), None);
+    }
+
+    #[test]
+    fn table_names_are_unique_and_scopes_known() {
+        let mut names = Vec::new();
+        for d in &TYPES {
+            assert!(!d.plural.is_empty() && !d.singular.is_empty());
+            assert!(!d.groups.is_empty(), "{} has no group", d.plural);
+            assert!(!d.read.is_empty(), "{} has no read scope", d.plural);
+            assert_eq!(d.write.is_empty(), d.read_only, "{}", d.plural);
+            for s in d.read.iter().chain(d.write) {
+                assert!(crate::catalogue::is_known(s), "{}: {s}", d.plural);
+            }
+            names.push(d.plural);
+            if d.singular != d.plural {
+                names.push(d.singular);
+            }
+            if !d.type_id.is_empty() {
+                names.push(d.type_id);
+            }
+        }
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "a name or id is used twice");
     }
 
     #[test]
@@ -1017,12 +607,19 @@ mod tests {
             for (n, _) in k.create_defaults() {
                 assert!(has(n), "{k:?} {n}");
             }
+            assert!(has(k.create_date_property()), "{k:?}");
+            assert!(has(k.last_modified_property()), "{k:?}");
             let mut names: Vec<&str> = props.iter().map(|p| p.name.as_str()).collect();
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), props.len(), "{k:?} duplicates");
             for p in &props {
                 assert!(p.kind.allows_field_type(&p.field_type), "{k:?} {}", p.name);
+                assert!(
+                    p.options.is_empty() || p.kind == PropType::Enumeration,
+                    "{k:?} {}",
+                    p.name
+                );
             }
         }
     }

@@ -51,47 +51,12 @@ pub const MAX_RESULTS: usize = 10_000;
 pub const MAX_QUERY_CHARS: usize = 3000;
 
 /// Properties every search result carries, whatever `properties` names (with the
-/// object's last-modified property).
-pub const ALWAYS_RETURNED: [&str; 2] = ["hs_object_id", "createdate"];
+/// object's creation and last-modified properties).
+pub const ALWAYS_RETURNED: [&str; 1] = ["hs_object_id"];
 
 /// The properties `query` looks at (those the object does not define are skipped).
 pub fn searchable_properties(kind: ObjectKind) -> &'static [&'static str] {
-    match kind {
-        // A custom object's come from its schema (`ObjectStore::searchable`).
-        ObjectKind::Custom(_) => &[],
-        ObjectKind::Contacts => &[
-            "firstname",
-            "lastname",
-            "email",
-            "hs_additional_emails",
-            "phone",
-            "mobilephone",
-            "fax",
-            "company",
-        ],
-        ObjectKind::Companies => &["name", "domain", "website", "phone"],
-        ObjectKind::Deals => &[
-            "dealname",
-            "pipeline",
-            "dealstage",
-            "description",
-            "dealtype",
-        ],
-        ObjectKind::Tickets => &[
-            "subject",
-            "content",
-            "hs_pipeline_stage",
-            "hs_ticket_category",
-            "hs_ticket_id",
-        ],
-        ObjectKind::Products => &["name", "description", "price", "hs_sku"],
-        ObjectKind::LineItems => &["name", "description", "price", "quantity", "hs_sku"],
-        ObjectKind::Notes => &["hs_note_body"],
-        ObjectKind::Calls => &["hs_call_title", "hs_call_body"],
-        ObjectKind::Emails => &["hs_email_subject", "hs_email_text"],
-        ObjectKind::Meetings => &["hs_meeting_title", "hs_meeting_body"],
-        ObjectKind::Tasks => &["hs_task_subject", "hs_task_body"],
-    }
+    kind.searchable_properties()
 }
 
 /// The limits a search request is checked against (from the simulator's config).

@@ -102,7 +102,7 @@ impl SeedSpec {
             ObjectKind::Emails => self.emails,
             ObjectKind::Meetings => self.meetings,
             ObjectKind::Tasks => self.tasks,
-            ObjectKind::Custom(_) => 0,
+            ObjectKind::Standard(_) | ObjectKind::Custom(_) => 0,
         }
     }
 
@@ -119,7 +119,7 @@ impl SeedSpec {
             ObjectKind::Emails => &mut self.emails,
             ObjectKind::Meetings => &mut self.meetings,
             ObjectKind::Tasks => &mut self.tasks,
-            ObjectKind::Custom(_) => return None,
+            ObjectKind::Standard(_) | ObjectKind::Custom(_) => return None,
         })
     }
 

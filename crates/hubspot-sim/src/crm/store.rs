@@ -898,6 +898,10 @@ pub struct PortalCrm {
     pub associations: crate::crm::associations::Associations,
     /// Custom object schemas.
     pub schemas: crate::crm::custom::CustomSchemas,
+    /// The activatable object types the portal has activated.
+    pub library: crate::crm::library::Activation,
+    /// The splits of the portal's deals.
+    pub splits: crate::crm::splits::DealSplits,
 }
 
 impl Default for PortalCrm {
@@ -907,6 +911,8 @@ impl Default for PortalCrm {
             stores: ALL_KINDS.into_iter().map(ObjectStore::new).collect(),
             associations: crate::crm::associations::Associations::default(),
             schemas: crate::crm::custom::CustomSchemas::default(),
+            library: crate::crm::library::Activation::default(),
+            splits: crate::crm::splits::DealSplits::default(),
         }
     }
 }

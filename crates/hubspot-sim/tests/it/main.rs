@@ -12,6 +12,7 @@ mod crm_properties;
 mod crm_schemas;
 mod crm_search;
 mod crm_seed;
+mod crm_standard_types;
 mod crm_support;
 mod crm_webhooks;
 mod faults;
