@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod backend;
+mod keyfile;
 mod migrations;
 mod postgres;
 mod rows;

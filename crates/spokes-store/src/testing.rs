@@ -104,3 +104,14 @@ pub fn test_key_ring() -> KeyRing {
     key.copy_from_slice(&random_bytes(32));
     KeyRing::from_key(key)
 }
+
+/// A value sealed the way Spokes sealed before HKDF (the labelled SHA-256 key id in its
+/// header), as a database written by an earlier version holds it.
+pub fn seal_legacy(key: [u8; 32], context: &str, plaintext: &[u8]) -> Vec<u8> {
+    crate::seal::seal_legacy(&key, context, plaintext)
+}
+
+/// The fingerprint of `key` as earlier versions stored it in `meta` (labelled SHA-256).
+pub fn legacy_fingerprint(key: [u8; 32]) -> String {
+    crate::seal::legacy_fingerprint(&key)
+}

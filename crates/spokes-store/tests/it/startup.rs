@@ -1,7 +1,10 @@
-use spokes_store::testing::{TempDir, test_database_url, test_key_ring};
-use spokes_store::{StoreError, connect, latest_schema_version, migrate};
+use spokes_core::{ExposeSecret, InstallationStatus};
+use spokes_store::testing::{
+    TempDir, legacy_fingerprint, seal_legacy, test_database_url, test_key_ring,
+};
+use spokes_store::{AuthState, KeyRing, StoreError, connect, latest_schema_version, migrate};
 
-use crate::support::{Harness, account};
+use crate::support::{Harness, T0, account, tokens};
 
 #[tokio::test]
 async fn reconnecting_with_another_master_key_is_refused() {
@@ -97,4 +100,56 @@ async fn bad_urls_are_refused_clearly() {
         assert!(matches!(err, StoreError::InvalidUrl(_)), "{url}: {err:?}");
         assert!(!err.to_string().contains("hunter2"), "{err}");
     }
+}
+
+#[tokio::test]
+async fn data_sealed_before_hkdf_opens_and_its_fingerprint_is_upgraded() {
+    let key: [u8; 32] = spokes_core::token::random_bytes(32).try_into().unwrap();
+    let h = Harness::with_keys(KeyRing::from_key(key)).await;
+    let (_, installation) = h.seed().await;
+    let state = AuthState {
+        status: InstallationStatus::Authenticated,
+        portal: None,
+        last_error: None,
+        tokens: Some(tokens("access-new", "refresh-new", T0)),
+    };
+    assert!(
+        h.store
+            .save_auth_state(&installation.id, &state, T0, None)
+            .await
+            .unwrap()
+    );
+    // What an earlier version left: a token sealed under the labelled SHA-256 key id, and
+    // that derivation's fingerprint in meta.
+    let raw = h.raw().await;
+    let context = format!("installations/access_token/{}", installation.id);
+    raw.exec_bytes(
+        "UPDATE installations SET access_token_sealed = $1 WHERE id = $2",
+        Some(seal_legacy(key, &context, b"access-old")),
+        &installation.id,
+    )
+    .await;
+    raw.exec_text(
+        "UPDATE meta SET value = $1 WHERE name = 'key_fingerprint'",
+        &legacy_fingerprint(key),
+    )
+    .await;
+
+    // Another key is still refused against the legacy fingerprint.
+    let err = connect(&h.url, test_key_ring())
+        .await
+        .err()
+        .expect("refused");
+    assert!(matches!(err, StoreError::WrongMasterKey { .. }), "{err:?}");
+
+    let store = connect(&h.url, KeyRing::from_key(key)).await.unwrap();
+    let stored = raw
+        .scalar_text("SELECT value FROM meta WHERE name = 'key_fingerprint'")
+        .await;
+    assert_eq!(stored, KeyRing::from_key(key).fingerprint());
+    assert_ne!(stored, legacy_fingerprint(key));
+    let tokens = store.get_tokens(&installation.id).await.unwrap().unwrap();
+    assert_eq!(tokens.access_token.expose_secret(), "access-old");
+    assert_eq!(tokens.refresh_token.expose_secret(), "refresh-new");
+    raw.close().await;
 }

@@ -179,6 +179,36 @@ impl Raw {
         }
     }
 
+    /// One text column of the first row; `sql` has no parameters.
+    pub async fn scalar_text(&self, sql: &'static str) -> String {
+        match self {
+            Raw::Sqlite(pool) => sqlx::query(sql)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap(),
+            Raw::Pg(pool) => sqlx::query(sql)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap(),
+        }
+    }
+
+    /// Runs a statement binding the text `a` as `$1`.
+    pub async fn exec_text(&self, sql: &'static str, a: &str) {
+        match self {
+            Raw::Sqlite(pool) => {
+                sqlx::query(sql).bind(a).execute(pool).await.unwrap();
+            }
+            Raw::Pg(pool) => {
+                sqlx::query(sql).bind(a).execute(pool).await.unwrap();
+            }
+        }
+    }
+
     /// PostgreSQL only: every row of `table` as text (bytea shows as `\x…` hex).
     pub async fn pg_rows_as_text(&self, table: &str) -> Vec<String> {
         let Raw::Pg(pool) = self else {
