@@ -13,7 +13,10 @@ mod keys;
 mod leases;
 mod one_time;
 pub(crate) mod outbox;
+pub(crate) mod rotation;
 pub(crate) mod startup;
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
@@ -25,6 +28,7 @@ use sqlx::Pool;
 
 use crate::backend::{Backend, sql};
 use crate::seal::KeyRing;
+use crate::store::{ResealBatch, ResealCursor};
 use crate::{AuthState, Store, StoreResult};
 
 /// A [`Store`] on a pool of either backend.
@@ -52,7 +56,10 @@ impl<DB: Backend> Store for SqlStore<DB> {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sql::<DB>("SELECT 1").execute(&self.pool).await?;
+        // Reads a table, so a database that answers but lost its schema is not ready.
+        sql::<DB>("SELECT COUNT(*) FROM meta")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -230,6 +237,28 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     async fn sweep_expired(&self, now: UnixMillis, keep_ms: i64) -> StoreResult<SweepCounts> {
         one_time::sweep_expired(&self.pool, now, keep_ms).await
+    }
+
+    // --- master key rotation
+
+    async fn key_fingerprint(&self) -> StoreResult<Option<String>> {
+        startup::stored_fingerprint(&self.pool).await
+    }
+
+    async fn count_sealed_by_key_id(&self) -> StoreResult<BTreeMap<String, u64>> {
+        rotation::count_sealed_by_key_id(&self.pool).await
+    }
+
+    async fn reseal_batch(
+        &self,
+        from: Option<&ResealCursor>,
+        limit: u32,
+    ) -> StoreResult<ResealBatch> {
+        rotation::reseal_batch(&self.pool, &self.keys, from, limit).await
+    }
+
+    async fn complete_key_rotation(&self) -> StoreResult<bool> {
+        rotation::complete_key_rotation(&self.pool, &self.keys).await
     }
 
     // --- events outbox
