@@ -1,4 +1,4 @@
-use spokes_core::ApiKey;
+use spokes_core::{ApiKey, ConsoleSession};
 use spokes_store::StoreError;
 
 use crate::support::{Harness, T0};
@@ -58,4 +58,129 @@ async fn duplicate_id_or_hash_is_a_conflict() {
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     }
     assert_eq!(h.store.list_api_keys().await.unwrap().len(), 1);
+}
+
+fn session(id_hash: &str, key_id: Option<&str>, expires_at: i64) -> ConsoleSession {
+    ConsoleSession {
+        id_hash: id_hash.to_owned(),
+        key_id: key_id.map(str::to_owned),
+        created_at: T0,
+        expires_at,
+    }
+}
+
+#[tokio::test]
+async fn console_sessions_end_on_expiry_logout_and_key_revocation() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    store
+        .create_api_key(&key("key_a", "hash-a", None, T0))
+        .await
+        .unwrap();
+    store
+        .create_api_key(&key("key_b", "hash-b", None, T0))
+        .await
+        .unwrap();
+    let until = T0 + 8 * 3_600_000;
+    for s in [
+        session("s-a1", Some("key_a"), until),
+        session("s-a2", Some("key_a"), until),
+        session("s-b", Some("key_b"), until),
+        session("s-admin", None, until),
+    ] {
+        store.create_console_session(&s).await.unwrap();
+    }
+    // Found while unexpired, with or without a key.
+    assert_eq!(
+        store.find_console_session("s-a1", T0 + 1).await.unwrap(),
+        Some(session("s-a1", Some("key_a"), until))
+    );
+    assert_eq!(
+        store.find_console_session("s-admin", T0 + 1).await.unwrap(),
+        Some(session("s-admin", None, until))
+    );
+    assert_eq!(store.find_console_session("nope", T0).await.unwrap(), None);
+    // Expired at `expires_at`.
+    assert_eq!(
+        store.find_console_session("s-b", until).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .find_console_session("s-b", until - 1)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Duplicate ids conflict; a session needs an existing key.
+    let err = store
+        .create_console_session(&session("s-a1", None, until))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let err = store
+        .create_console_session(&session("s-x", Some("key_zzz"), until))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+
+    // Revoking a key ends its sessions (and deletes their rows), not the others.
+    assert!(store.revoke_api_key("key_a", T0 + 2).await.unwrap());
+    assert_eq!(
+        store.find_console_session("s-a1", T0 + 3).await.unwrap(),
+        None
+    );
+    assert!(
+        !store.delete_console_session("s-a2").await.unwrap(),
+        "row deleted"
+    );
+    assert!(
+        store
+            .find_console_session("s-b", T0 + 3)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .find_console_session("s-admin", T0 + 3)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Logout.
+    assert!(store.delete_console_session("s-b").await.unwrap());
+    assert!(!store.delete_console_session("s-b").await.unwrap());
+    assert_eq!(
+        store.find_console_session("s-b", T0 + 3).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_session_of_a_key_revoked_elsewhere_is_refused() {
+    let h = Harness::new().await;
+    h.store
+        .create_api_key(&key("key_a", "hash-a", None, T0))
+        .await
+        .unwrap();
+    h.store
+        .create_console_session(&session("s-a", Some("key_a"), T0 + 1_000))
+        .await
+        .unwrap();
+    // Another process marks the key revoked without deleting the session (an older build).
+    let raw = h.raw().await;
+    raw.exec_text("UPDATE api_keys SET revoked_at = 1 WHERE id = $1", "key_a")
+        .await;
+    raw.close().await;
+    assert_eq!(h.store.find_console_session("s-a", T0).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn ping_answers() {
+    let h = Harness::new().await;
+    h.store.ping().await.unwrap();
+    h.second_store().await.ping().await.unwrap();
 }

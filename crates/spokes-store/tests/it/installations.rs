@@ -183,3 +183,133 @@ async fn delete_installation() {
     assert_eq!(h.store.get_installation("inst_1").await.unwrap(), None);
     assert!(h.store.get_account("acme").await.unwrap().is_some());
 }
+
+fn connected(access: &str, at: i64) -> AuthState {
+    AuthState {
+        status: InstallationStatus::Authenticated,
+        portal: Some(portal(777)),
+        last_error: None,
+        tokens: Some(tokens(access, &format!("refresh-{access}"), at + 1_800_000)),
+    }
+}
+
+#[tokio::test]
+async fn save_auth_state_is_a_compare_and_set_on_auth_version() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    h.seed().await;
+    let version = |store: &std::sync::Arc<dyn spokes_store::Store>| {
+        let store = store.clone();
+        async move {
+            store
+                .get_installation("inst_1")
+                .await
+                .unwrap()
+                .unwrap()
+                .auth_version
+        }
+    };
+    assert_eq!(version(store).await, 0);
+
+    // The expected version matches: written, and the version moves on.
+    assert!(
+        store
+            .save_auth_state("inst_1", &connected("a1", T0), T0 + 1, Some(0))
+            .await
+            .unwrap()
+    );
+    assert_eq!(version(store).await, 1);
+
+    // A stale version (a refresh that started before the write above): nothing is written.
+    assert!(
+        !store
+            .save_auth_state("inst_1", &connected("stale", T0), T0 + 2, Some(0))
+            .await
+            .unwrap()
+    );
+    let saved = store.get_installation("inst_1").await.unwrap().unwrap();
+    assert_eq!((saved.auth_version, saved.updated_at), (1, T0 + 1));
+    let stored = store.get_tokens("inst_1").await.unwrap().unwrap();
+    assert_eq!(stored.access_token.expose_secret(), "a1");
+
+    // The current version again works; None writes whatever the version.
+    assert!(
+        store
+            .save_auth_state("inst_1", &connected("a2", T0), T0 + 3, Some(1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .save_auth_state("inst_1", &connected("a3", T0), T0 + 4, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(version(store).await, 3);
+    let stored = store.get_tokens("inst_1").await.unwrap().unwrap();
+    assert_eq!(stored.access_token.expose_secret(), "a3");
+
+    // Forgetting the tokens bumps it too; an unknown installation is never written.
+    let forget = AuthState {
+        status: InstallationStatus::Unauthenticated,
+        portal: None,
+        last_error: None,
+        tokens: None,
+    };
+    assert!(
+        store
+            .save_auth_state("inst_1", &forget, T0 + 5, Some(3))
+            .await
+            .unwrap()
+    );
+    assert_eq!(version(store).await, 4);
+    assert!(
+        !store
+            .save_auth_state("nope", &forget, T0 + 5, Some(0))
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn set_last_error_leaves_status_tokens_and_version_alone() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    h.seed().await;
+    assert!(
+        store
+            .save_auth_state("inst_1", &connected("a1", T0), T0 + 1, None)
+            .await
+            .unwrap()
+    );
+    let before = store.get_installation("inst_1").await.unwrap().unwrap();
+
+    let error = LastError {
+        code: "hubspot_unavailable".to_owned(),
+        message: "HubSpot answered 503".to_owned(),
+        at: T0 + 2,
+    };
+    assert!(
+        store
+            .set_last_error("inst_1", Some(&error), T0 + 2)
+            .await
+            .unwrap()
+    );
+    let after = store.get_installation("inst_1").await.unwrap().unwrap();
+    assert_eq!(after.last_error, Some(error));
+    assert_eq!(after.updated_at, T0 + 2);
+    assert_eq!(after.status, before.status);
+    assert_eq!(after.portal, before.portal);
+    assert_eq!(after.token_expires_at, before.token_expires_at);
+    assert_eq!(after.auth_version, before.auth_version);
+    let stored = store.get_tokens("inst_1").await.unwrap().unwrap();
+    assert_eq!(stored.access_token.expose_secret(), "a1");
+    assert_eq!(stored.refresh_token.expose_secret(), "refresh-a1");
+
+    // Cleared again; unknown installations say so.
+    assert!(store.set_last_error("inst_1", None, T0 + 3).await.unwrap());
+    let cleared = store.get_installation("inst_1").await.unwrap().unwrap();
+    assert_eq!(cleared.last_error, None);
+    assert!(store.get_tokens("inst_1").await.unwrap().is_some());
+    assert!(!store.set_last_error("nope", None, T0 + 3).await.unwrap());
+}

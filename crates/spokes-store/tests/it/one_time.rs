@@ -1,5 +1,5 @@
 use spokes_core::ExposeSecret;
-use spokes_core::{AuthLink, OAuthState, OneTimeProblem, Secret};
+use spokes_core::{AuthLink, ConsoleSession, OAuthState, OneTimeProblem, Secret, SweepCounts};
 use spokes_store::StoreError;
 
 use crate::support::{Harness, T0};
@@ -173,4 +173,168 @@ async fn racing_consumers_get_each_value_once() {
         }
     }
     assert_eq!((links, states), (1, 1));
+}
+
+#[tokio::test]
+async fn find_auth_link_peeks_without_using_the_link() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    h.seed().await;
+    store.create_auth_link(&link("l1")).await.unwrap();
+
+    // Looking twice leaves it usable.
+    assert_eq!(
+        store.find_auth_link("l1", T0 + 1).await.unwrap(),
+        Ok(link("l1"))
+    );
+    assert_eq!(
+        store.find_auth_link("l1", T0 + 2).await.unwrap(),
+        Ok(link("l1"))
+    );
+    assert_eq!(
+        store.find_auth_link("l1", T0 + TTL).await.unwrap(),
+        Err(OneTimeProblem::Expired)
+    );
+    assert_eq!(
+        store.find_auth_link("nope", T0).await.unwrap(),
+        Err(OneTimeProblem::Unknown)
+    );
+    assert_eq!(
+        store.consume_auth_link("l1", T0 + 3).await.unwrap(),
+        Ok(link("l1"))
+    );
+    // Used up: it says so (even at a time it would also be expired).
+    assert_eq!(
+        store.find_auth_link("l1", T0 + 4).await.unwrap(),
+        Err(OneTimeProblem::AlreadyUsed)
+    );
+    assert_eq!(
+        store.find_auth_link("l1", T0 + TTL + 1).await.unwrap(),
+        Err(OneTimeProblem::AlreadyUsed)
+    );
+}
+
+#[tokio::test]
+async fn sweep_deletes_old_one_time_values_and_expired_sessions_only() {
+    const KEEP: i64 = 3_600_000;
+    let h = Harness::new().await;
+    let store = &h.store;
+    h.seed().await;
+    // Links: unused and valid; used long ago; expired long ago; used recently; expired recently.
+    let expires = |hash: &str, expires_at: i64| {
+        let mut l = link(hash);
+        l.expires_at = expires_at;
+        l
+    };
+    let now = T0 + 10 * KEEP;
+    for l in [
+        expires("live", now + TTL),
+        expires("used-old", now + TTL),
+        expires("expired-old", now - KEEP - 1),
+        expires("used-recent", now + TTL),
+        expires("expired-recent", now - KEEP + 1),
+    ] {
+        store.create_auth_link(&l).await.unwrap();
+    }
+    store
+        .consume_auth_link("used-old", now - KEEP - 5)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .consume_auth_link("used-recent", now - 5)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let s = |hash: &str, expires_at: i64| {
+        let mut st = state(hash);
+        st.expires_at = expires_at;
+        st
+    };
+    for st in [
+        s("s-live", now + TTL),
+        s("s-used-old", now + TTL),
+        s("s-expired-old", now - KEEP - 1),
+    ] {
+        store.create_oauth_state(&st).await.unwrap();
+    }
+    store
+        .consume_oauth_state("s-used-old", now - KEEP - 5)
+        .await
+        .unwrap()
+        .unwrap();
+
+    for (id, expires_at) in [
+        ("sess-live", now + 1),
+        ("sess-expired", now),
+        ("sess-old", T0),
+    ] {
+        store
+            .create_console_session(&ConsoleSession {
+                id_hash: id.to_owned(),
+                key_id: None,
+                created_at: T0,
+                expires_at,
+            })
+            .await
+            .unwrap();
+    }
+
+    let swept = store.sweep_expired(now, KEEP).await.unwrap();
+    assert_eq!(
+        swept,
+        SweepCounts {
+            auth_links: 2,
+            oauth_states: 2,
+            console_sessions: 2,
+        }
+    );
+    // What is kept still answers as before.
+    assert_eq!(
+        store.find_auth_link("live", now).await.unwrap(),
+        Ok(expires("live", now + TTL))
+    );
+    assert_eq!(
+        store.find_auth_link("used-recent", now).await.unwrap(),
+        Err(OneTimeProblem::AlreadyUsed)
+    );
+    assert_eq!(
+        store.find_auth_link("expired-recent", now).await.unwrap(),
+        Err(OneTimeProblem::Expired)
+    );
+    for gone in ["used-old", "expired-old"] {
+        assert_eq!(
+            store.find_auth_link(gone, now).await.unwrap(),
+            Err(OneTimeProblem::Unknown),
+            "{gone}"
+        );
+    }
+    assert!(
+        store
+            .consume_oauth_state("s-live", now)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(
+        store
+            .consume_oauth_state("s-used-old", now)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        OneTimeProblem::Unknown
+    );
+    assert!(
+        store
+            .find_console_session("sess-live", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(!store.delete_console_session("sess-expired").await.unwrap());
+    assert!(!store.delete_console_session("sess-old").await.unwrap());
+
+    // Nothing left to sweep.
+    assert_eq!(store.sweep_expired(now, KEEP).await.unwrap().total(), 0);
 }
