@@ -1,6 +1,8 @@
 //! The one persistence interface. Every method is covered by the conformance suite
 //! (`tests/it`) on SQLite and on PostgreSQL.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
@@ -21,6 +23,32 @@ pub struct AuthState {
     pub last_error: Option<LastError>,
     /// `None` forgets the tokens.
     pub tokens: Option<TokenSet>,
+}
+
+/// Where a pass of [`Store::reseal_batch`] continues: a sealed column and the last row done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealCursor {
+    pub(crate) column: usize,
+    pub(crate) after: String,
+}
+
+impl ResealCursor {
+    /// The sealed column the pass is at, e.g. `installations.access_token_sealed`.
+    pub fn place(&self) -> &'static str {
+        crate::sql::rotation::place(self)
+    }
+}
+
+/// What one [`Store::reseal_batch`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResealBatch {
+    /// Values now sealed with the active key.
+    pub resealed: u64,
+    /// Values rewritten by someone else between reading and re-sealing, left as they are; a
+    /// later pass looks at them again.
+    pub skipped: u64,
+    /// Where the next batch continues; `None` when this pass has visited every sealed column.
+    pub next: Option<ResealCursor>,
 }
 
 #[async_trait]
@@ -136,6 +164,24 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes auth links and OAuth states used or expired more than `keep_ms` ago (kept that
     /// long so a late click still hears "already used" or "expired"), and expired sessions.
     async fn sweep_expired(&self, now: UnixMillis, keep_ms: i64) -> StoreResult<SweepCounts>;
+
+    // --- master key rotation
+    /// The master-key fingerprint recorded in `meta`: the key every value was sealed with when
+    /// the last rotation completed (or when the database was created).
+    async fn key_fingerprint(&self) -> StoreResult<Option<String>>;
+    /// How many sealed values each key id seals, over every sealed column.
+    async fn count_sealed_by_key_id(&self) -> StoreResult<BTreeMap<String, u64>>;
+    /// Re-seals with the ring's active key, in one transaction, up to `limit` values sealed
+    /// under another key id, from `from` on (`None`: the start of a pass). Each value keeps its
+    /// context (table, column, row id); one rewritten concurrently is skipped.
+    async fn reseal_batch(
+        &self,
+        from: Option<&ResealCursor>,
+        limit: u32,
+    ) -> StoreResult<ResealBatch>;
+    /// Records the active key's fingerprint in `meta` if no value is sealed under another key
+    /// id (checked in the same statement). False when some still are.
+    async fn complete_key_rotation(&self) -> StoreResult<bool>;
 
     // --- events outbox
     async fn enqueue_event(&self, event: &OutboxEvent) -> StoreResult<()>;

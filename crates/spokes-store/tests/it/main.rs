@@ -8,6 +8,7 @@ mod installations;
 mod leases;
 mod one_time;
 mod outbox;
+mod rotation;
 mod sealing;
 mod startup;
 mod support;
