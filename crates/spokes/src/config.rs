@@ -17,6 +17,10 @@ const ENV_NOT_KEYS: &[&str] = &[
     "SPOKES_CONFIG",
 ];
 
+/// The console's admin password opens everything; short ones fall to guessing despite the
+/// login limit.
+const MIN_ADMIN_PASSWORD_CHARS: usize = 12;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -209,6 +213,13 @@ impl Config {
                     "server.allowed_return_origins: `{origin}` must be an origin such as https://app.example.com (no path)"
                 ));
             }
+        }
+        let password_len = self.server.admin_password.chars().count();
+        if password_len > 0 && password_len < MIN_ADMIN_PASSWORD_CHARS {
+            errors.push(format!(
+                "server.admin_password must be at least {MIN_ADMIN_PASSWORD_CHARS} characters (it has {password_len}); \
+                 use a longer one, or leave it empty to log in to the console with API keys only"
+            ));
         }
         if !matches!(self.server.log_format.as_str(), "human" | "json") {
             errors.push("server.log_format must be `human` or `json`".into());
@@ -508,6 +519,26 @@ mod tests {
         ] {
             assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
         }
+    }
+
+    #[test]
+    fn a_short_admin_password_is_refused() {
+        let load = |password: &str| {
+            Config::load(
+                None,
+                env(&[("SPOKES_SERVER__ADMIN_PASSWORD", password)]),
+                &Overrides::default(),
+            )
+        };
+        let errors = load("short-pass1").expect_err("11 characters");
+        assert!(
+            errors.iter().any(|e| e.contains("server.admin_password")
+                && e.contains("at least 12 characters")
+                && !e.contains("short-pass1")),
+            "{errors:?}"
+        );
+        assert!(load("long-enough-1").is_ok());
+        assert!(load("").is_ok(), "empty: no admin password");
     }
 
     #[test]
