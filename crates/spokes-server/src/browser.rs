@@ -1,26 +1,32 @@
-//! The routes a customer's browser follows: `/connect/{token}` (from the auth link to HubSpot's
-//! consent page) and `/connector/callback` (back from HubSpot; the seed guide's path).
+//! The routes a customer's browser follows: `/connect/{token}` (the auth link: a GET shows what
+//! the connection asks for, the page's button POSTs and goes on to HubSpot's consent page) and
+//! `/connector/callback` (back from HubSpot; the seed guide's path).
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use spokes_core::token::{pkce_s256, random_token, sha256_hex};
-use spokes_core::{OAuthState, OneTimeProblem, Secret};
+use spokes_core::{AuthLink, ConnectorSetup, Installation, OAuthState, OneTimeProblem, Secret};
 use spokes_hubspot::connector::{CALLBACK_PATH, CONNECTOR_ID};
 use spokes_hubspot::oauth::AuthorizeParams;
+use spokes_store::StoreError;
 
-use crate::pages::{self, Outcome};
+use crate::pages::{self, ConnectPage, Outcome};
 use crate::{AppState, connect, views};
 
 /// A consent must come back within this long.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
 
+/// Auth link tokens are 43 characters; anything much longer is not one and is not looked up.
+const MAX_TOKEN_LEN: usize = 128;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/connect/{token}", get(start_consent))
+        .route("/connect/{token}", get(show_link).post(use_link))
         .route(CALLBACK_PATH, get(callback))
 }
 
@@ -32,39 +38,114 @@ fn internal_error_page() -> Response {
     )
 }
 
-async fn start_consent(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match begin(&state, &token).await {
-        Ok(response) => response,
-        Err(err) => {
-            tracing::error!(error = %err, "could not start a consent");
-            internal_error_page()
-        }
+fn or_internal_error(result: Result<Response, StoreError>, what: &str) -> Response {
+    result.unwrap_or_else(|err| {
+        tracing::error!(error = %err, "{what}");
+        internal_error_page()
+    })
+}
+
+/// Peeks at (`consume == false`) or uses up the link behind `token`.
+async fn find_link(
+    state: &AppState,
+    token: &str,
+    consume: bool,
+) -> Result<Result<AuthLink, OneTimeProblem>, StoreError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Ok(Err(OneTimeProblem::Unknown));
+    }
+    let (hash, now) = (sha256_hex(token.as_bytes()), state.clock.now_ms());
+    if consume {
+        state.store.consume_auth_link(&hash, now).await
+    } else {
+        state.store.find_auth_link(&hash, now).await
     }
 }
 
-async fn begin(state: &AppState, token: &str) -> Result<Response, spokes_store::StoreError> {
-    let now = state.clock.now_ms();
-    let link = if token.len() > 128 {
-        Err(OneTimeProblem::Unknown)
-    } else {
-        state
-            .store
-            .consume_auth_link(&sha256_hex(token.as_bytes()), now)
-            .await?
-    };
-    let link = match link {
-        Ok(link) => link,
-        Err(problem) => return Ok(link_problem_page(problem)),
-    };
+/// The installation and the app setup a link needs, or the page saying one was removed.
+async fn link_target(
+    state: &AppState,
+    link: &AuthLink,
+) -> Result<Result<(Installation, ConnectorSetup), Response>, StoreError> {
     let installation = state.store.get_installation(&link.installation_id).await?;
     let setup = state.store.get_connector_setup(CONNECTOR_ID).await?;
-    let (Some(installation), Some(setup)) = (installation, setup) else {
-        return Ok(pages::problem(
+    Ok(match (installation, setup) {
+        (Some(installation), Some(setup)) => Ok((installation, setup)),
+        _ => Err(pages::problem(
             StatusCode::CONFLICT,
             "This connection cannot be started",
             "The connection or the HubSpot app setup was removed. Ask for a new link.",
-        ));
+        )),
+    })
+}
+
+/// GET: safe to repeat (mail scanners and chat previews fetch links before people do), so it
+/// only shows the page; the link stays unused until its button is pressed.
+async fn show_link(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    or_internal_error(
+        link_page(&state, &token).await,
+        "could not show an auth link",
+    )
+}
+
+async fn link_page(state: &AppState, token: &str) -> Result<Response, StoreError> {
+    let link = match find_link(state, token, false).await? {
+        Ok(link) => link,
+        Err(problem) => return Ok(link_problem_page(problem)),
     };
+    let (installation, setup) = match link_target(state, &link).await? {
+        Ok(target) => target,
+        Err(page) => return Ok(page),
+    };
+    let account = state.store.get_account(&installation.account_id).await?;
+    let account_name = account.map_or(installation.account_id.clone(), |a| a.name);
+    let scopes = views::scopes_for(&installation, Some(&setup));
+    Ok(pages::render(
+        StatusCode::OK,
+        &ConnectPage {
+            account_name: &account_name,
+            scopes: &scopes.scopes,
+            optional_scopes: &scopes.optional_scopes,
+            token,
+        },
+    ))
+}
+
+/// The form of the link page; the token comes in the body too, so a POST to a link is always
+/// a deliberate submission of that page.
+#[derive(Deserialize)]
+struct UseLinkForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// POST: uses the link up and sends the browser on to HubSpot's consent page.
+async fn use_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    form: Result<Form<UseLinkForm>, FormRejection>,
+) -> Response {
+    let matches = form.is_ok_and(|Form(form)| form.token == token);
+    if !matches {
+        return pages::problem(
+            StatusCode::BAD_REQUEST,
+            "This connection was not started",
+            "Open the connection link again and use its Continue to HubSpot button.",
+        );
+    }
+    or_internal_error(begin(&state, &token).await, "could not start a consent")
+}
+
+async fn begin(state: &AppState, token: &str) -> Result<Response, StoreError> {
+    let link = match find_link(state, token, true).await? {
+        Ok(link) => link,
+        Err(problem) => return Ok(link_problem_page(problem)),
+    };
+    let (installation, setup) = match link_target(state, &link).await? {
+        Ok(target) => target,
+        Err(page) => return Ok(page),
+    };
+    let now = state.clock.now_ms();
     let scopes = views::scopes_for(&installation, Some(&setup));
     let oauth_state = random_token(32);
     let verifier = random_token(48);
@@ -88,7 +169,8 @@ async fn begin(state: &AppState, token: &str) -> Result<Response, spokes_store::
         code_challenge: &pkce_s256(&verifier),
     });
     tracing::info!(installation.id = %installation.id, account.id = %installation.account_id, "consent started");
-    Ok(redirect(&url))
+    // 303: the browser follows a POST's answer with a GET.
+    Ok(redirect(StatusCode::SEE_OTHER, &url))
 }
 
 fn link_problem_page(problem: OneTimeProblem) -> Response {
@@ -112,10 +194,10 @@ fn link_problem_page(problem: OneTimeProblem) -> Response {
     pages::problem(status, title, message)
 }
 
-fn redirect(location: &str) -> Response {
+fn redirect(status: StatusCode, location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => {
-            let mut response = StatusCode::FOUND.into_response();
+            let mut response = status.into_response();
             response.headers_mut().insert(header::LOCATION, value);
             response
                 .headers_mut()
@@ -202,7 +284,7 @@ async fn callback(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         Some(return_url) => match url::Url::parse(return_url) {
             Ok(mut url) => {
                 url.query_pairs_mut().extend_pairs(outcome.query_pairs());
-                redirect(url.as_str())
+                redirect(StatusCode::FOUND, url.as_str())
             }
             Err(_) => internal_error_page(),
         },

@@ -1,26 +1,33 @@
 //! The console: server-rendered pages for the partner. Log in with a partner API key or the
-//! admin password; the session is an HMAC-signed HttpOnly SameSite cookie, and every form
-//! carries a CSRF token derived from the session.
+//! admin password; the session lives on the server (see `session`), its cookie is HttpOnly and
+//! SameSite=Strict, and every form carries a CSRF token derived from the session.
+//!
+//! A new page: a template extending `console/layout.html` with a `chrome: Chrome` field, a
+//! handler that starts with `logged_in`, and a route below.
 
-use spokes_core::ExposeSecret;
-use std::collections::HashMap;
+mod login_limit;
+mod session;
 
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use spokes_core::token::{constant_time_eq, sha256_hex};
-use spokes_core::{ConnectorSetup, Secret, format_rfc3339};
+use spokes_core::{ConnectorSetup, ExposeSecret, Secret, format_rfc3339};
 use spokes_hubspot::connector::{self, CONNECTOR_ID, PARAMETERS};
+use spokes_store::StoreError;
 
 use crate::AppState;
-use crate::pages::{escape, html, layout};
-
-const COOKIE: &str = "spokes_console";
-const SESSION_MS: i64 = 8 * 60 * 60 * 1000;
+use crate::pages::{self, render};
+pub(crate) use login_limit::LoginLimiter;
+use session::Session;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,159 +37,189 @@ pub fn routes() -> Router<AppState> {
         .route("/console/setup", post(save_setup))
 }
 
-fn mac(state: &AppState, purpose: &str, value: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(state.config.console_secret.expose_secret().as_bytes())
-            .expect("HMAC accepts keys of any length");
-    mac.update(purpose.as_bytes());
-    mac.update(b"|");
-    mac.update(value.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+/// What every logged-in page shows around its content (`console/layout.html`).
+struct Chrome {
+    csrf: String,
+    notice: Option<String>,
 }
 
-/// The session cookie's value when it is authentic and unexpired.
-fn session(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
-    let value = cookies
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)?
-        .1;
-    let (payload, signature) = value.rsplit_once('.')?;
-    let expires: i64 = payload.split('.').next()?.parse().ok()?;
-    let valid = constant_time_eq(
-        mac(state, "session", payload).as_bytes(),
-        signature.as_bytes(),
-    );
-    (valid && expires > state.clock.now_ms()).then(|| value.to_string())
+impl Chrome {
+    fn new(state: &AppState, session: &Session, notice: Option<String>) -> Self {
+        Self {
+            csrf: session.csrf_token(state),
+            notice,
+        }
+    }
 }
 
-fn csrf_token(state: &AppState, session: &str) -> String {
-    mac(state, "csrf", session)
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage<'a> {
+    notice: Option<&'a str>,
 }
 
-fn csrf_ok(state: &AppState, session: &str, form: &HashMap<String, String>) -> bool {
-    form.get("csrf")
-        .is_some_and(|t| constant_time_eq(t.as_bytes(), csrf_token(state, session).as_bytes()))
+fn login_page(notice: Option<&str>) -> Response {
+    render(StatusCode::OK, &LoginPage { notice })
 }
 
-fn see_other(location: &'static str, cookie: Option<String>) -> Response {
+fn see_other(location: &'static str, cookie: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
-    response
-        .headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static(location));
-    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, HeaderValue::from_static(location));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(cookie) = HeaderValue::from_str(cookie) {
+        headers.insert(header::SET_COOKIE, cookie);
     }
     response
 }
 
-fn login_page(message: Option<&str>) -> Response {
-    let notice = message
-        .map(|m| format!("<p class=\"warn\">{}</p>", escape(m)))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>Spokes console</h1>{notice}<form method=\"post\" action=\"/console/login\">\
-         <label for=\"credential\">API key or admin password</label>\
-         <input type=\"password\" id=\"credential\" name=\"credential\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Log in</button></form>\
-         <p class=\"hint\">Create a partner key with <code>spokes keys create</code>.</p>"
+/// The fields of a console form; a body that is not a form has none, so it fails the CSRF
+/// check with the console's own page instead of a bare rejection.
+type Fields = HashMap<String, String>;
+
+fn fields(form: Result<Form<Fields>, FormRejection>) -> Fields {
+    form.map(|Form(fields)| fields).unwrap_or_default()
+}
+
+fn internal_error(err: &StoreError) -> Response {
+    tracing::error!(error = %err, "the console could not read the database");
+    pages::problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Error",
+        "The console could not load; see the server log.",
+    )
+}
+
+fn form_expired() -> Response {
+    pages::problem(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        "The form expired; reload the console.",
+    )
+}
+
+/// The request's session, or the page to answer with instead (the login page, or an error).
+async fn logged_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    notice: Option<&str>,
+) -> Result<Session, Response> {
+    match session::current(state, headers).await {
+        Ok(Some(session)) => Ok(session),
+        Ok(None) => Err(login_page(notice)),
+        Err(err) => Err(internal_error(&err)),
+    }
+}
+
+/// Who a credential logs in as: `Some(None)` the admin, `Some(Some(id))` a partner key.
+async fn credential_owner(
+    state: &AppState,
+    credential: &str,
+) -> Result<Option<Option<String>>, StoreError> {
+    let admin = state.config.admin_password.as_ref().is_some_and(|p| {
+        !p.expose_secret().is_empty()
+            && constant_time_eq(p.expose_secret().as_bytes(), credential.as_bytes())
+    });
+    if admin {
+        return Ok(Some(None));
+    }
+    let key = state
+        .store
+        .find_api_key_by_hash(&sha256_hex(credential.as_bytes()))
+        .await?;
+    // Keys restricted to one account cannot see the whole console.
+    Ok(key
+        .filter(|k| k.revoked_at.is_none() && k.account_id.is_none())
+        .map(|k| Some(k.id)))
+}
+
+fn too_many_attempts(wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = pages::problem(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many login attempts",
+        "There were too many login attempts from your address. Wait a minute and try again.",
     );
-    html(StatusCode::OK, layout("Spokes console", &body))
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
 }
 
 async fn login(
     State(state): State<AppState>,
-    Form(form): Form<HashMap<String, String>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
+    let form = fields(form);
+    if let Err(wait) = state.login_limiter.attempt(client.ip()) {
+        tracing::warn!(client = %client.ip(), "console logins limited");
+        return too_many_attempts(wait);
+    }
     let credential = form.get("credential").map(String::as_str).unwrap_or("");
-    let who = if state.config.admin_password.as_ref().is_some_and(|p| {
-        !p.expose_secret().is_empty()
-            && constant_time_eq(p.expose_secret().as_bytes(), credential.as_bytes())
-    }) {
-        Some("admin".to_string())
-    } else {
-        match state
-            .store
-            .find_api_key_by_hash(&sha256_hex(credential.as_bytes()))
-            .await
-        {
-            Ok(Some(key)) if key.revoked_at.is_none() && key.account_id.is_none() => Some(key.id),
-            Ok(_) => None,
-            Err(err) => {
-                tracing::error!(error = %err, "console login could not read API keys");
-                None
-            }
+    let key_id = match credential_owner(&state, credential).await {
+        Ok(Some(key_id)) => key_id,
+        Ok(None) => {
+            return login_page(Some("That is not a partner API key or the admin password."));
         }
+        Err(err) => return internal_error(&err),
     };
-    let Some(who) = who else {
-        return login_page(Some("That is not a partner API key or the admin password."));
-    };
-    let payload = format!("{}.{who}", state.clock.now_ms() + SESSION_MS);
-    let value = format!("{payload}.{}", mac(&state, "session", &payload));
-    let secure = if state.config.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION_MS / 1000
-    );
-    see_other("/console", Some(cookie))
+    match session::open(&state, &headers, key_id).await {
+        Ok(cookie) => see_other("/console", &cookie),
+        Err(err) => internal_error(&err),
+    }
 }
 
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
-    if let Some(session) = session(&state, &headers)
-        && !csrf_ok(&state, &session, &form)
-    {
-        return html(
-            StatusCode::FORBIDDEN,
-            layout("Forbidden", "<p>The form expired; reload the console.</p>"),
-        );
-    }
-    see_other(
-        "/console",
-        Some(format!(
-            "{COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"
-        )),
-    )
+    let form = fields(form);
+    let cookie = match session::current(&state, &headers).await {
+        Ok(Some(session)) if !session.csrf_ok(&state, form.get("csrf").map(String::as_str)) => {
+            return form_expired();
+        }
+        Ok(Some(session)) => match session::close(&state, &session).await {
+            Ok(cookie) => cookie,
+            Err(err) => return internal_error(&err),
+        },
+        Ok(None) => session::clear_cookie(&state),
+        Err(err) => return internal_error(&err),
+    };
+    see_other("/console", &cookie)
 }
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(session) = session(&state, &headers) else {
-        return login_page(None);
-    };
-    dashboard(&state, &session, None).await
+    match logged_in(&state, &headers, None).await {
+        Ok(session) => dashboard(&state, &session, None).await,
+        Err(page) => page,
+    }
 }
 
 async fn save_setup(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
-    let Some(session) = session(&state, &headers) else {
-        return login_page(Some("Your session ended; log in again."));
+    let session = match logged_in(&state, &headers, Some("Your session ended; log in again.")).await
+    {
+        Ok(session) => session,
+        Err(page) => return page,
     };
-    if !csrf_ok(&state, &session, &form) {
-        return html(
-            StatusCode::FORBIDDEN,
-            layout("Forbidden", "<p>The form expired; reload the console.</p>"),
-        );
+    let form = fields(form);
+    if !session.csrf_ok(&state, form.get("csrf").map(String::as_str)) {
+        return form_expired();
     }
-    let result = setup_from_form(&state, &form).await;
-    let notice = match result {
+    let notice = match setup_from_form(&state, &form).await {
         Ok(()) => "Saved.".to_string(),
         Err(message) => message,
     };
-    dashboard(&state, &session, Some(&notice)).await
+    dashboard(&state, &session, Some(notice)).await
 }
 
-async fn setup_from_form(state: &AppState, form: &HashMap<String, String>) -> Result<(), String> {
+async fn setup_from_form(state: &AppState, form: &Fields) -> Result<(), String> {
     let field = |name: &str| {
         form.get(name)
             .map(|v| v.trim().to_string())
@@ -192,7 +229,7 @@ async fn setup_from_form(state: &AppState, form: &HashMap<String, String>) -> Re
     if client_id.is_empty() {
         return Err("Client ID is required.".into());
     }
-    let mut properties = std::collections::BTreeMap::new();
+    let mut properties = BTreeMap::new();
     for p in &PARAMETERS {
         let value = field(p.name);
         if !value.is_empty() {
@@ -225,94 +262,108 @@ async fn setup_from_form(state: &AppState, form: &HashMap<String, String>) -> Re
         .map_err(|e| e.to_string())
 }
 
-async fn dashboard(state: &AppState, session: &str, notice: Option<&str>) -> Response {
-    match dashboard_page(state, session, notice).await {
-        Ok(page) => page,
-        Err(err) => {
-            tracing::error!(error = %err, "console could not load");
-            html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                layout(
-                    "Error",
-                    "<p>The console could not load; see the server log.</p>",
-                ),
-            )
-        }
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct Dashboard {
+    chrome: Chrome,
+    callback_url: String,
+    client_id: String,
+    secret_saved: bool,
+    parameters: Vec<ParameterField>,
+    rows: Vec<AccountRow>,
+}
+
+struct ParameterField {
+    name: &'static str,
+    description: &'static str,
+    default: &'static str,
+    value: String,
+}
+
+/// One line of the accounts table: an account with one of its installations, or with none.
+struct AccountRow {
+    account_name: String,
+    account_id: String,
+    installation: Option<InstallationCells>,
+}
+
+struct InstallationCells {
+    name: String,
+    id: String,
+    status: &'static str,
+    portal_id: String,
+    account_type: String,
+    granted_scopes: String,
+    last_error: Option<ErrorCell>,
+}
+
+struct ErrorCell {
+    code: String,
+    message: String,
+    at: String,
+}
+
+async fn dashboard(state: &AppState, session: &Session, notice: Option<String>) -> Response {
+    match dashboard_page(state, Chrome::new(state, session, notice)).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(err) => internal_error(&err),
     }
 }
 
-async fn dashboard_page(
-    state: &AppState,
-    session: &str,
-    notice: Option<&str>,
-) -> Result<Response, spokes_store::StoreError> {
-    let csrf = csrf_token(state, session);
+async fn dashboard_page(state: &AppState, chrome: Chrome) -> Result<Dashboard, StoreError> {
     let setup = state.store.get_connector_setup(CONNECTOR_ID).await?;
-    let mut body = String::from("<nav><strong>Spokes</strong></nav>");
-    if let Some(notice) = notice {
-        body.push_str(&format!("<p class=\"warn\">{}</p>", escape(notice)));
-    }
-    body.push_str("<h1>HubSpot connector setup</h1>");
-    body.push_str(&format!(
-        "<p>In your HubSpot app's <em>Auth</em> tab, set the Redirect URL to <code>{}</code>, then paste the Client ID and Client Secret here.</p>",
-        escape(&state.config.callback_url())
-    ));
-    body.push_str(&format!(
-        "<form method=\"post\" action=\"/console/setup\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label for=\"client_id\">Client ID</label><input type=\"text\" id=\"client_id\" name=\"client_id\" value=\"{}\">\
-         <label for=\"client_secret\">Client Secret <span class=\"hint\">{}</span></label>\
-         <input type=\"password\" id=\"client_secret\" name=\"client_secret\" autocomplete=\"off\">",
-        escape(setup.as_ref().map(|s| s.client_id.as_str()).unwrap_or("")),
-        if setup.is_some() { "(saved; leave empty to keep it)" } else { "" },
-    ));
-    for p in &PARAMETERS {
-        let value = setup
-            .as_ref()
-            .and_then(|s| s.properties.get(p.name))
-            .map(String::as_str)
-            .unwrap_or("");
-        body.push_str(&format!(
-            "<label for=\"{name}\">{name} <span class=\"hint\">{desc}</span></label>\
-             <input type=\"text\" id=\"{name}\" name=\"{name}\" value=\"{value}\" placeholder=\"{default}\">",
-            name = escape(p.name),
-            desc = escape(p.description),
-            value = escape(value),
-            default = escape(p.default),
-        ));
-    }
-    body.push_str("<button type=\"submit\">Save</button></form>");
-    body.push_str(
-        "<p class=\"hint\">Customers choose an account on HubSpot's \"Choose an Account\" screen: they must pick the main account \
-         (the one with Products attached), not a developer account. Products and Line Items methods need a paid Sales Hub seat.</p>",
-    );
-    body.push_str("<h1>Accounts</h1><table><tr><th>Account</th><th>Installation</th><th>Status</th><th>Portal</th><th>Account type</th><th>Granted scopes</th><th>Last error</th></tr>");
-    let accounts = state.store.list_accounts().await?;
-    for account in &accounts {
+    let parameters = PARAMETERS
+        .iter()
+        .map(|p| ParameterField {
+            name: p.name,
+            description: p.description,
+            default: p.default,
+            value: setup
+                .as_ref()
+                .and_then(|s| s.properties.get(p.name))
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for account in state.store.list_accounts().await? {
         let installations = state.store.list_installations(&account.id).await?;
+        let row = |installation| AccountRow {
+            account_name: account.name.clone(),
+            account_id: account.id.clone(),
+            installation,
+        };
         if installations.is_empty() {
-            body.push_str(&format!("<tr><td>{} <span class=\"hint\">{}</span></td><td colspan=\"6\" class=\"hint\">no installations</td></tr>", escape(&account.name), escape(&account.id)));
+            rows.push(row(None));
         }
-        for i in &installations {
+        for i in installations {
             let portal = i.portal.as_ref();
-            body.push_str(&format!(
-                "<tr><td>{} <span class=\"hint\">{}</span></td><td>{} <span class=\"hint\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&account.name),
-                escape(&account.id),
-                escape(&i.name),
-                escape(&i.id),
-                i.status.as_str(),
-                portal.map(|p| p.portal_id.to_string()).unwrap_or_default(),
-                escape(portal.map(|p| p.account_type.as_str()).unwrap_or("")),
-                escape(&portal.map(|p| p.granted_scopes.join(" ")).unwrap_or_default()),
-                i.last_error.as_ref().map(|e| format!("<code>{}</code> {} <span class=\"hint\">{}</span>", escape(&e.code), escape(&e.message), format_rfc3339(e.at))).unwrap_or_default(),
-            ));
+            rows.push(row(Some(InstallationCells {
+                status: i.status.as_str(),
+                portal_id: portal.map(|p| p.portal_id.to_string()).unwrap_or_default(),
+                account_type: portal.map(|p| p.account_type.clone()).unwrap_or_default(),
+                granted_scopes: portal
+                    .map(|p| p.granted_scopes.join(" "))
+                    .unwrap_or_default(),
+                last_error: i.last_error.as_ref().map(|e| ErrorCell {
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                    at: format_rfc3339(e.at),
+                }),
+                name: i.name,
+                id: i.id,
+            })));
         }
     }
-    if accounts.is_empty() {
-        body.push_str("<tr><td colspan=\"7\" class=\"hint\">No accounts yet: create one with POST /v1/accounts.</td></tr>");
-    }
-    body.push_str(&format!(
-        "</table><form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Log out</button></form>"
-    ));
-    Ok(html(StatusCode::OK, layout("Spokes console", &body)))
+    Ok(Dashboard {
+        chrome,
+        callback_url: state.config.callback_url(),
+        client_id: setup
+            .as_ref()
+            .map(|s| s.client_id.clone())
+            .unwrap_or_default(),
+        secret_saved: setup.is_some(),
+        parameters,
+        rows,
+    })
 }

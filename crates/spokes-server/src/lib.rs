@@ -55,7 +55,7 @@ pub struct ServerConfig {
     pub hubspot: HubSpotConfig,
     /// How often expired auth links, OAuth states and console sessions are deleted.
     pub sweep_interval: Duration,
-    /// Signs console sessions; derived from the master key by the caller.
+    /// Keys the console's CSRF tokens; derived from the master key by the caller.
     pub console_secret: Secret,
 }
 
@@ -80,6 +80,8 @@ pub struct AppState {
     pub tokens: Arc<TokenManager>,
     pub consent: Arc<Consent>,
     pub events: Events,
+    /// Console login attempts per client address.
+    pub(crate) login_limiter: Arc<console::LoginLimiter>,
 }
 
 impl AppState {
@@ -111,6 +113,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             consent: Arc::new(consent),
             events,
+            login_limiter: Arc::default(),
         }
     }
 
@@ -177,7 +180,9 @@ pub async fn serve(
         )
         .run(),
     );
-    let result = axum::serve(listener, router(state))
+    // With the client's address, which the console's login limit is keyed on.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(task) = deliverer {

@@ -431,9 +431,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::fs::read_to_string(&config.server.failure_page_template)
             .with_context(|| format!("cannot read {}", config.server.failure_page_template))?
     };
+    let mut allowed_return_origins = config.server.allowed_return_origins.clone();
+    if args.sandbox {
+        // The sandbox's own pages may open the consent window and hear how it ended.
+        allowed_return_origins.extend(spokes_core::urls::origin_of(&public_url));
+    }
     let server_config = ServerConfig {
         public_url: public_url.clone(),
-        allowed_return_origins: config.server.allowed_return_origins.clone(),
+        allowed_return_origins,
         allow_loopback_return_urls: args.sandbox,
         admin_password: (!config.server.admin_password.is_empty())
             .then(|| Secret::from(config.server.admin_password.clone())),
@@ -478,7 +483,7 @@ fn sandbox_guide(public_url: &str, sim_url: &str, key: &str) -> String {
          curl -s -X POST {public_url}/v1/accounts -H \"Authorization: Bearer $SPOKES_KEY\" -H 'Content-Type: application/json' -d '{{\"id\":\"acme\",\"name\":\"Acme Inc\"}}'\n  \
          curl -s -X POST {public_url}/v1/accounts/acme/connectors -H \"Authorization: Bearer $SPOKES_KEY\" -H 'Content-Type: application/json' -d '{{\"connector\":\"hubspot\"}}'\n  \
          curl -s -X POST {public_url}/v1/accounts/acme/connectors/INSTALLATION_ID/auth-link -H \"Authorization: Bearer $SPOKES_KEY\"\n\n\
-         Open the returned url in a browser, choose `Acme Inc` (the account with Products attached) and allow.\n\
+         Open the returned url in a browser, press Continue to HubSpot, choose `Acme Inc` (the account with Products attached) and allow.\n\
          Then: curl -s -X POST {public_url}/v1/accounts/acme/connectors/INSTALLATION_ID/methods/account.get -H \"Authorization: Bearer $SPOKES_KEY\"\n\n\
          Console: {public_url}/console (log in with the key above)\n"
     )

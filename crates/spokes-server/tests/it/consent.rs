@@ -40,10 +40,7 @@ async fn happy_path_connects_acme_inc_and_calls_a_method() {
     let page = env.http.get(&callback).send().await.expect("callback");
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("html");
-    assert!(
-        html.contains("postMessage") && html.contains("\"authenticated\""),
-        "{html}"
-    );
+    assert!(html.contains("HubSpot is connected"), "{html}");
 
     let installation = env.installation("acme", &id).await;
     assert_eq!(installation["status"], "authenticated");
@@ -305,6 +302,23 @@ async fn auth_links_are_single_use_and_expire() {
     let again = env.http.get(&link).send().await.expect("again");
     assert_eq!(again.status(), StatusCode::GONE);
     assert!(again.text().await.expect("html").contains("already used"));
+    let token = link.rsplit('/').next().expect("token");
+    let pressed_again = env
+        .http
+        .post(&link)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("post again");
+    assert_eq!(pressed_again.status(), StatusCode::GONE);
+    assert!(
+        pressed_again
+            .text()
+            .await
+            .expect("html")
+            .contains("already used"),
+        "a used link cannot start a second consent"
+    );
 
     let link = env.auth_link("acme", &id, json!({})).await;
     env.clock.advance_secs(5 * 60 + 1);
@@ -400,4 +414,110 @@ async fn garbage_in_callback_parameters_changes_nothing() {
     let installation = env.installation("acme", &id).await;
     assert_eq!(installation["status"], "unauthenticated");
     assert_eq!(installation["last_error"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn an_auth_link_survives_previews_until_its_button_is_pressed() {
+    let env = TestEnv::start().await;
+    env.setup_connector(json!({})).await;
+    let (status, _) = env
+        .send_json(
+            Method::POST,
+            "/v1/accounts",
+            json!({"id": "acme", "name": "Acme <Inc>"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = env.new_installation("acme", json!({})).await;
+    let link = env.auth_link("acme", &id, json!({})).await;
+    // A mail scanner, then a chat preview: neither uses the link up.
+    for _ in 0..2 {
+        let page = env.link_page(&link).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(page.headers()["cache-control"], "no-store");
+        assert_eq!(page.headers()["x-frame-options"], "DENY");
+        let html = page.text().await.expect("html");
+        assert!(html.contains("Acme &#60;Inc&#62;"), "who asks: {html}");
+        for scope in ["contacts", "content", "reports", "e-commerce", "forms"] {
+            assert!(
+                html.contains(&format!("<code>{scope}</code>")),
+                "{scope}: {html}"
+            );
+        }
+        assert!(!html.contains("<script"), "the page needs no JavaScript");
+    }
+    let authorize = env.open_link(&link).await;
+    assert!(authorize.starts_with(&format!("{}/oauth/authorize?", env.sim.base_url)));
+    let callback = env
+        .consent(&authorize, env.portal_id("Acme Inc").await, "allow")
+        .await;
+    let done = env.http.get(&callback).send().await.expect("callback");
+    assert_eq!(done.status(), StatusCode::OK);
+    assert_eq!(
+        env.installation("acme", &id).await["status"],
+        "authenticated"
+    );
+}
+
+#[tokio::test]
+async fn a_post_without_the_pages_token_leaves_the_link_unused() {
+    let env = TestEnv::start().await;
+    env.setup_connector(json!({})).await;
+    let id = env.new_installation("acme", json!({})).await;
+    let link = env.auth_link("acme", &id, json!({})).await;
+    for form in [vec![("token", "not-the-token")], vec![]] {
+        let response = env.http.post(&link).form(&form).send().await.expect("post");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+    let bare = env.http.post(&link).send().await.expect("no body");
+    assert_eq!(bare.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(env.link_page(&link).await.status(), StatusCode::OK);
+    env.open_link(&link).await;
+}
+
+/// The page the callback ends on when the link had no `return_url`.
+async fn last_pages(env: &TestEnv) -> (String, String) {
+    env.setup_connector(json!({})).await;
+    let id = env.new_installation("acme", json!({})).await;
+    let connected = env.connect("acme", &id, "Acme Inc", "allow").await;
+    let other = env.new_installation("acme", json!({})).await;
+    let refused = env.connect("acme", &other, "Acme Developer", "allow").await;
+    (
+        connected.text().await.expect("html"),
+        refused.text().await.expect("html"),
+    )
+}
+
+#[tokio::test]
+async fn without_allowed_origins_the_last_page_posts_to_no_one() {
+    let env = TestEnv::start().await;
+    let (connected, refused) = last_pages(&env).await;
+    assert!(connected.contains("HubSpot is connected"), "{connected}");
+    assert!(refused.contains("developer_account"), "{refused}");
+    for html in [connected, refused] {
+        assert!(!html.contains("postMessage"), "{html}");
+        assert!(!html.contains("\"*\""), "{html}");
+        assert!(html.contains("posts the result to no one"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn with_an_allowed_origin_the_last_page_posts_only_to_it() {
+    let env = TestEnv::with(Options {
+        allowed_return_origins: vec!["https://app.partner.example".into()],
+        ..Options::default()
+    })
+    .await;
+    let (connected, refused) = last_pages(&env).await;
+    assert!(connected.contains("\"authenticated\""), "{connected}");
+    assert!(refused.contains("\"failed\"") && refused.contains("developer_account"));
+    for html in [connected, refused] {
+        assert!(html.contains("postMessage"), "{html}");
+        assert!(
+            html.contains("var targets=[\"https://app.partner.example\"];"),
+            "{html}"
+        );
+        assert!(!html.contains("\"*\""), "{html}");
+        assert!(!html.contains("posts the result to no one"), "{html}");
+    }
 }

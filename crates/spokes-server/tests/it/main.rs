@@ -342,9 +342,31 @@ impl TestEnv {
         link["url"].as_str().expect("url").to_string()
     }
 
-    /// Follows an auth link to HubSpot's consent page; returns the authorize URL.
+    /// What a GET of an auth link shows (it does not use the link up).
+    pub async fn link_page(&self, link: &str) -> Response {
+        self.http.get(link).send().await.expect("connect page")
+    }
+
+    /// Presses the link page's "Continue to HubSpot": POSTs its form as a browser would.
+    pub async fn continue_link(&self, link: &str) -> Response {
+        let page = self.link_page(link).await;
+        assert_eq!(page.status(), StatusCode::OK, "the link page");
+        let html = page.text().await.expect("html");
+        assert!(html.contains("Continue to HubSpot"), "{html}");
+        let action = attribute_after(&html, "<form method=\"post\" action=\"");
+        let token = attribute_after(&html, "name=\"token\" value=\"");
+        self.http
+            .post(format!("{}{action}", self.base))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("continue")
+    }
+
+    /// Follows an auth link to HubSpot's consent page (GET the page, POST its form); returns
+    /// the authorize URL.
     pub async fn open_link(&self, link: &str) -> String {
-        redirect_target(self.http.get(link).send().await.expect("connect")).await
+        redirect_target_with(self.continue_link(link).await, StatusCode::SEE_OTHER).await
     }
 
     /// What the customer's browser does on the consent page: choose a portal and decide.
@@ -492,8 +514,13 @@ pub async fn read(response: Response) -> (StatusCode, Value) {
 
 /// Asserts a 302 and returns its target.
 pub async fn redirect_target(response: Response) -> String {
+    redirect_target_with(response, StatusCode::FOUND).await
+}
+
+/// Asserts a redirect with `expected` status and returns its target.
+pub async fn redirect_target_with(response: Response, expected: StatusCode) -> String {
     let status = response.status();
-    if status != StatusCode::FOUND {
+    if status != expected {
         panic!(
             "expected a redirect, got {status}: {}",
             response.text().await.unwrap_or_default()
@@ -509,6 +536,15 @@ pub fn location(response: &Response) -> String {
         .and_then(|v| v.to_str().ok())
         .expect("location header")
         .to_string()
+}
+
+/// The value of the first attribute that follows `prefix` (which ends with its opening quote).
+pub fn attribute_after(html: &str, prefix: &str) -> String {
+    let at = html
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {html}"))
+        + prefix.len();
+    html[at..].split('"').next().expect("value").to_string()
 }
 
 pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {

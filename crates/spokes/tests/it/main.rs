@@ -141,13 +141,24 @@ async fn sandbox_quickstart_connects_acme_inc() {
     )
     .await;
 
-    // The browser: the link → HubSpot's consent page → choose Acme Inc → back to Spokes.
+    // The browser: the link's page → its button → HubSpot's consent page → choose Acme Inc →
+    // back to Spokes.
+    let link = link["url"].as_str().expect("url");
+    let page = http.get(link).send().await.expect("link page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("html");
+    assert!(
+        page.contains("Acme Inc") && page.contains("Continue to HubSpot"),
+        "{page}"
+    );
+    let token = link.rsplit('/').next().expect("token");
     let to_hubspot = http
-        .get(link["url"].as_str().expect("url"))
+        .post(link)
+        .form(&[("token", token)])
         .send()
         .await
-        .expect("connect");
-    assert_eq!(to_hubspot.status(), StatusCode::FOUND);
+        .expect("continue");
+    assert_eq!(to_hubspot.status(), StatusCode::SEE_OTHER);
     let authorize = to_hubspot.headers()["location"]
         .to_str()
         .expect("location")
@@ -182,6 +193,11 @@ async fn sandbox_quickstart_connects_acme_inc() {
         .to_string();
     let finished = http.get(&callback).send().await.expect("callback");
     assert_eq!(finished.status(), StatusCode::OK);
+    let finished = finished.text().await.expect("html");
+    assert!(
+        finished.contains(&format!("var targets=[\"{base}\"];")),
+        "the sandbox's own origin hears the outcome: {finished}"
+    );
 
     let (status, result) = json_of(
         post(
