@@ -191,13 +191,12 @@ pub fn finish(
             String::new()
         }
     };
-    let page = failure_template
+    let mut page = failure_template
         .replace("{{error}}", &escape(code))
         .replace("{{error_description}}", &escape(description));
-    let page = match page.rfind("</body>") {
-        Some(at) => format!("{}{fragment}\n{}", &page[..at], &page[at..]),
-        None => format!("{page}{fragment}"),
-    };
+    // The rendered fragment goes at the end of the body (or the page, if it has none).
+    let at = page.rfind("</body>").unwrap_or(page.len());
+    page.insert_str(at, &fragment);
     html(StatusCode::OK, page)
 }
 
