@@ -42,7 +42,7 @@ pub const EVENT_ATTEMPTS: i64 = 12;
 /// The wait after the `failed`-th failed delivery of an event (1-based): 5 s doubling up to one
 /// hour, plus up to 100 % jitter, about four hours over all attempts; `None` to give up.
 pub fn event_retry_wait(failed: i64) -> Option<Duration> {
-    if failed < 1 || failed >= EVENT_ATTEMPTS {
+    if !(1..EVENT_ATTEMPTS).contains(&failed) {
         return None;
     }
     ExponentialBuilder::default()

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::{Options, TestEnv, location, query_of};
+use crate::{Options, TestEnv, location, logged_text, query_of, read};
 
 #[tokio::test]
 async fn happy_path_connects_acme_inc_and_calls_a_method() {
@@ -210,21 +210,41 @@ async fn test_account_is_refused_when_configured() {
 }
 
 #[tokio::test]
-async fn portal_connected_in_two_accounts_is_warned() {
+async fn portal_connected_in_two_accounts_is_warned_without_naming_the_other() {
     let env = TestEnv::start().await;
     env.setup_connector(json!({})).await;
-    let first = env.new_installation("acme", json!({})).await;
-    env.connect("acme", &first, "Acme Inc", "allow").await;
+    let first = env.new_installation("initech", json!({})).await;
+    env.connect("initech", &first, "Acme Inc", "allow").await;
     let second = env.new_installation("globex", json!({})).await;
     env.connect("globex", &second, "Acme Inc", "allow").await;
-    let installation = env.installation("globex", &second).await;
+
+    // What globex's own, account-restricted key reads about its installation.
+    let globex_key = env.create_key(Some("globex")).await;
+    let response = env
+        .request_as(
+            &globex_key,
+            Method::GET,
+            &format!("/v1/accounts/globex/connectors/{second}"),
+        )
+        .send()
+        .await
+        .expect("installation");
+    let (status, installation) = read(response).await;
+    assert_eq!(status, StatusCode::OK, "{installation}");
     assert_eq!(installation["status"], "authenticated");
+    let warnings = installation["hubspot"]["warnings"].to_string();
+    assert!(warnings.contains("another account"), "{warnings}");
+    let text = installation.to_string();
     assert!(
-        installation["hubspot"]["warnings"]
-            .to_string()
-            .contains("acme"),
-        "{installation}"
+        !text.contains("initech"),
+        "another account's id leaked: {text}"
     );
+    assert!(
+        !text.contains(&first),
+        "another installation's id leaked: {text}"
+    );
+    // The operator still finds the other connection in the log.
+    assert!(logged_text().contains(&format!("initech/{first}")));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod api;
 mod consent;
 mod console;
 mod events;
+mod hardening;
 mod secrets;
 mod tokens;
 
@@ -60,21 +61,38 @@ pub fn logged_text() -> String {
 }
 
 /// Stands between Spokes and the simulator's API; when `down`, answers 503 like a HubSpot
-/// outage and counts the requests it refused.
+/// outage and counts the requests it refused. With `strip_account_type`, account details come
+/// back without `accountType` (a HubSpot answer Spokes must not read as a main account).
+/// `token_forms` keeps the bodies sent to the token endpoint (to learn the PKCE verifier).
 pub struct Outage {
     pub down: Arc<std::sync::atomic::AtomicBool>,
     pub refused: Arc<std::sync::atomic::AtomicUsize>,
+    pub strip_account_type: Arc<std::sync::atomic::AtomicBool>,
+    pub token_forms: Arc<Mutex<Vec<String>>>,
 }
 
 async fn start_outage_switch(target: String) -> (String, Outage) {
     use std::sync::atomic::Ordering;
     let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let strip_account_type = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let token_forms = Arc::new(Mutex::new(Vec::new()));
     let http = spokes_core::http::build_client(Duration::from_secs(30));
-    let (is_down, count) = (down.clone(), refused.clone());
+    let (is_down, count, strip, forms) = (
+        down.clone(),
+        refused.clone(),
+        strip_account_type.clone(),
+        token_forms.clone(),
+    );
     let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let (http, target, is_down, count) =
-            (http.clone(), target.clone(), is_down.clone(), count.clone());
+        let (http, target, is_down, count, strip, forms) = (
+            http.clone(),
+            target.clone(),
+            is_down.clone(),
+            count.clone(),
+            strip.clone(),
+            forms.clone(),
+        );
         async move {
             if is_down.load(Ordering::SeqCst) {
                 count.fetch_add(1, Ordering::SeqCst);
@@ -92,6 +110,12 @@ async fn start_outage_switch(target: String) -> (String, Outage) {
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/");
+            if path.starts_with("/oauth/") && path.ends_with("/token") {
+                forms
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(String::from_utf8_lossy(&body).into_owned());
+            }
             let mut forward = http
                 .request(parts.method.clone(), format!("{target}{path}"))
                 .body(body);
@@ -103,12 +127,26 @@ async fn start_outage_switch(target: String) -> (String, Outage) {
             let answer = forward.send().await.expect("simulator");
             let status =
                 axum::http::StatusCode::from_u16(answer.status().as_u16()).expect("status");
-            (status, answer.text().await.unwrap_or_default())
+            let mut text = answer.text().await.unwrap_or_default();
+            if strip.load(Ordering::SeqCst) && path.contains("/account-info/") {
+                let mut details: Value = serde_json::from_str(&text).expect("account details");
+                details.as_object_mut().map(|d| d.remove("accountType"));
+                text = details.to_string();
+            }
+            (status, text)
         }
     });
     let (listener, url) = bind().await;
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, Outage { down, refused })
+    (
+        url,
+        Outage {
+            down,
+            refused,
+            strip_account_type,
+            token_forms,
+        },
+    )
 }
 
 #[derive(Default)]
@@ -118,6 +156,8 @@ pub struct Options {
     pub refuse_test_accounts: bool,
     pub events: Option<EventsConfig>,
     pub allowed_return_origins: Vec<String>,
+    /// How often the server sweeps expired values (default: every 10 minutes).
+    pub sweep_interval: Option<Duration>,
 }
 
 pub struct TestEnv {
@@ -182,6 +222,9 @@ impl TestEnv {
             failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
             events: options.events,
             hubspot,
+            sweep_interval: options
+                .sweep_interval
+                .unwrap_or(Duration::from_secs(600)),
             console_secret: spokes_core::Secret::from("test-console-secret"),
         };
         let clock = ManualClock::starting_now();
