@@ -11,12 +11,13 @@ use axum::routing::get;
 use serde::Deserialize;
 use spokes_core::token::{pkce_s256, random_token, sha256_hex};
 use spokes_core::{AuthLink, ConnectorSetup, Installation, OAuthState, OneTimeProblem, Secret};
+use spokes_engine::consent::ConsentAnswer;
 use spokes_hubspot::connector::{CALLBACK_PATH, CONNECTOR_ID};
 use spokes_hubspot::oauth::AuthorizeParams;
 use spokes_store::StoreError;
 
 use crate::pages::{self, ConnectPage, Outcome};
-use crate::{AppState, connect, views};
+use crate::{AppState, views};
 
 /// A consent must come back within this long.
 pub const STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -214,11 +215,11 @@ fn redirect(status: StatusCode, location: &str) -> Response {
 
 /// What HubSpot sends back. Unknown parameters are ignored.
 #[derive(Deserialize, Default)]
-pub struct CallbackParams {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
+struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
 }
 
 impl CallbackParams {
@@ -274,11 +275,16 @@ async fn callback(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
             );
         }
     };
-    let result = connect::complete(&state, &oauth_state, &params).await;
-    let failure = result.err();
+    // The engine decides; this route only renders what it decided.
+    let answer = ConsentAnswer {
+        code: params.code.as_deref(),
+        error: params.error.as_deref(),
+        error_description: params.error_description.as_deref(),
+    };
+    let decided = state.consent.complete_consent(&oauth_state, answer).await;
     let outcome = Outcome {
         installation_id: &oauth_state.installation_id,
-        error: failure.as_ref().map(|f| (f.code, f.description.as_str())),
+        error: decided.failure().map(|f| (f.code, f.description.as_str())),
     };
     match &oauth_state.return_url {
         Some(return_url) => match url::Url::parse(return_url) {

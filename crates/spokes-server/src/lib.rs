@@ -5,7 +5,6 @@
 mod api;
 mod auth;
 mod browser;
-mod connect;
 mod console;
 mod error;
 mod json;
