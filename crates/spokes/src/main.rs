@@ -1,6 +1,7 @@
 //! `spokes`: the one binary. `serve [--sandbox]`, `migrate`, `config check`, `keys …`, `sim`.
 
 mod config;
+mod rotate_master;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -163,6 +164,20 @@ enum KeysCommand {
         common: Common,
         id: String,
     },
+    /// Re-seal every secret with a new master key, then retire the old one. Safe to run while
+    /// `spokes serve` runs on the same data, and to run again after an interruption.
+    RotateMaster {
+        #[command(flatten)]
+        common: Common,
+        /// Sealed values re-sealed per database transaction.
+        #[arg(long, default_value_t = 100)]
+        batch_size: u32,
+        /// Seconds between writing the new key and the final re-check before retiring the old
+        /// one (a process that sealed with the old key just before must have saved by then;
+        /// longer than SQLite's 15 s busy timeout).
+        #[arg(long, default_value_t = 20)]
+        settle_secs: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -276,22 +291,51 @@ fn init_logging(format: &str) {
     }
 }
 
-/// The master key: `SPOKES_MASTER_KEY`, `SPOKES_MASTER_KEY_FILE`, else `{data_dir}/master.key`
-/// (generated on first start).
-fn master_key(data_dir: &Path) -> anyhow::Result<KeyRing> {
+/// Where the master key comes from.
+enum MasterKeySource {
+    /// `SPOKES_MASTER_KEY` or `SPOKES_MASTER_KEY_FILE` (named here): one or more keys, the
+    /// active one first, that Spokes cannot rewrite.
+    Env {
+        keys: KeyRing,
+        variable: &'static str,
+    },
+    /// `{data_dir}/master.key`: one key per line, the active one first.
+    File(PathBuf),
+}
+
+/// `SPOKES_MASTER_KEY` (keys separated by commas), `SPOKES_MASTER_KEY_FILE`, else the key file
+/// in the data dir.
+fn master_key_source(data_dir: &Path) -> anyhow::Result<MasterKeySource> {
     if let Ok(encoded) = std::env::var("SPOKES_MASTER_KEY") {
-        return Ok(KeyRing::from_encoded(&encoded)?);
+        return Ok(MasterKeySource::Env {
+            keys: KeyRing::from_encoded(&encoded)?,
+            variable: "SPOKES_MASTER_KEY",
+        });
     }
     if let Ok(path) = std::env::var("SPOKES_MASTER_KEY_FILE") {
         let encoded = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read SPOKES_MASTER_KEY_FILE {path}"))?;
-        return Ok(KeyRing::from_encoded(encoded.trim())?);
+        return Ok(MasterKeySource::Env {
+            keys: KeyRing::from_encoded(&encoded)?,
+            variable: "SPOKES_MASTER_KEY_FILE",
+        });
     }
-    let (keys, created) = KeyRing::load_or_create_file(&data_dir.join("master.key"))?;
-    if created {
-        tracing::info!(path = %data_dir.join("master.key").display(), "generated a new master key; back it up: without it the stored tokens cannot be opened");
+    Ok(MasterKeySource::File(data_dir.join("master.key")))
+}
+
+/// The master key ring; the key file is generated on first start. A ring from the key file
+/// follows it, so a running server learns a key added by `keys rotate-master`.
+fn master_key(data_dir: &Path) -> anyhow::Result<KeyRing> {
+    match master_key_source(data_dir)? {
+        MasterKeySource::Env { keys, .. } => Ok(keys),
+        MasterKeySource::File(path) => {
+            let (keys, created) = KeyRing::load_or_create_file(&path)?;
+            if created {
+                tracing::info!(path = %path.display(), "generated a new master key; back it up: without it the stored tokens cannot be opened");
+            }
+            Ok(keys)
+        }
     }
-    Ok(keys)
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyRing)> {
@@ -375,6 +419,19 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
                 bail!("no active API key with id `{id}`; `spokes keys list` shows them");
             }
             println!("revoked {id}");
+        }
+        KeysCommand::RotateMaster {
+            common,
+            batch_size,
+            settle_secs,
+        } => {
+            let config = load_config(&common, Overrides::default())?;
+            let options = rotate_master::Options {
+                database_url: config.database_url(),
+                batch_size,
+                settle: Duration::from_secs(settle_secs),
+            };
+            rotate_master::run(master_key_source(&config.data_dir)?, &options).await?;
         }
     }
     Ok(())

@@ -9,6 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use spokes_store::testing::{TempDir, test_database_url};
 
+mod rotation;
+
 const BIN: &str = env!("CARGO_BIN_EXE_spokes");
 
 /// A running `spokes serve`, stopped when dropped.
