@@ -251,3 +251,128 @@ async fn rotate_master_while_the_server_runs() {
     assert!(matches!(err, StoreError::WrongMasterKey { .. }), "{err:?}");
     drop(server);
 }
+
+/// A data dir with a connector setup and one connected installation, sealed with the key file's
+/// key; returns that key.
+async fn sealed_data(dir: &std::path::Path, database_url: &str) -> KeyRing {
+    let first = spokes(dir, database_url, &["keys", "list"])
+        .output()
+        .expect("keys list");
+    assert!(first.status.success());
+    let keys = KeyRing::from_file(&dir.join("master.key")).expect("key file");
+    let store = spokes_store::connect(database_url, keys.clone())
+        .await
+        .expect("connect");
+    store
+        .put_connector_setup(&spokes_core::ConnectorSetup {
+            connector: "hubspot".into(),
+            client_id: "client".into(),
+            client_secret: spokes_core::Secret::from("client-secret"),
+            properties: BTreeMap::new(),
+            updated_at: 0,
+        })
+        .await
+        .expect("setup");
+    keys
+}
+
+fn key_hex(byte: u8) -> String {
+    format!("{byte:02x}").repeat(32)
+}
+
+#[tokio::test]
+async fn an_interrupted_rotation_is_continued_not_restarted() {
+    let dir = TempDir::new("spokes-cli");
+    let database_url = test_database_url(dir.path()).await;
+    let old = sealed_data(dir.path(), &database_url).await;
+    let key_file = dir.path().join("master.key");
+    let old_hex = std::fs::read_to_string(&key_file).expect("key file");
+    // Where a run that crashed after writing the new key left things.
+    std::fs::write(&key_file, format!("{}\n{old_hex}", key_hex(0x42))).expect("write");
+    let new_id = KeyRing::from_encoded(&key_hex(0x42)).expect("key").key_id();
+
+    let output = spokes(
+        dir.path(),
+        &database_url,
+        &["keys", "rotate-master", "--settle-secs", "0"],
+    )
+    .output()
+    .expect("rotate-master");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "continuing the rotation from key {} to key {new_id}",
+            old.key_id()
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("generated a new master key"), "{stdout}");
+    assert!(stdout.contains(&format!("rotated 1 sealed value(s) to master key {new_id}")));
+    assert_eq!(
+        std::fs::read_to_string(&key_file).expect("key file"),
+        format!("{}\n", key_hex(0x42)),
+        "the key of the interrupted run, alone"
+    );
+    let store = spokes_store::connect(&database_url, KeyRing::from_file(&key_file).unwrap())
+        .await
+        .expect("new key");
+    assert_eq!(
+        store.count_sealed_by_key_id().await.unwrap(),
+        BTreeMap::from([(new_id, 1)])
+    );
+}
+
+#[tokio::test]
+async fn with_the_key_in_the_environment_rotation_reseals_to_the_first_key_given() {
+    let dir = TempDir::new("spokes-cli");
+    let database_url = test_database_url(dir.path()).await;
+    let first = spokes(dir.path(), &database_url, &["keys", "list"])
+        .env("SPOKES_MASTER_KEY", key_hex(0x11))
+        .output()
+        .expect("keys list");
+    assert!(first.status.success());
+
+    // One key: rotate-master cannot write a new one, and says what to do instead.
+    let alone = spokes(dir.path(), &database_url, &["keys", "rotate-master"])
+        .env("SPOKES_MASTER_KEY", key_hex(0x11))
+        .output()
+        .expect("rotate-master");
+    assert!(!alone.status.success());
+    let stderr = String::from_utf8_lossy(&alone.stderr);
+    assert!(
+        stderr.contains("cannot rewrite") && stderr.contains("SPOKES_MASTER_KEY=NEW,OLD"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&key_hex(0x11)));
+    assert!(!dir.path().join("master.key").exists());
+
+    // New key first, old after: everything is re-sealed with the new one.
+    let both = format!("{},{}", key_hex(0x22), key_hex(0x11));
+    let rotated = spokes(dir.path(), &database_url, &["keys", "rotate-master"])
+        .env("SPOKES_MASTER_KEY", &both)
+        .output()
+        .expect("rotate-master");
+    let stdout = String::from_utf8_lossy(&rotated.stdout);
+    assert!(rotated.status.success(), "{stdout}");
+    let new_id = KeyRing::from_encoded(&key_hex(0x22)).unwrap().key_id();
+    assert!(
+        stdout.contains("cannot rewrite") && stdout.contains(&format!("first key {new_id}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("set SPOKES_MASTER_KEY to that key alone"),
+        "{stdout}"
+    );
+    // The new key alone now opens the database; the old one alone does not.
+    let new_alone = spokes(dir.path(), &database_url, &["keys", "list"])
+        .env("SPOKES_MASTER_KEY", key_hex(0x22))
+        .output()
+        .expect("keys list");
+    assert!(new_alone.status.success());
+    let old_alone = spokes(dir.path(), &database_url, &["keys", "list"])
+        .env("SPOKES_MASTER_KEY", key_hex(0x11))
+        .output()
+        .expect("keys list");
+    assert!(!old_alone.status.success());
+}
