@@ -72,6 +72,34 @@ impl TestEnv {
         }
     }
 
+    /// With the token expired and HubSpot holding its refresh answer, starts an `account.get`
+    /// on `base` and returns once the refresh has reached HubSpot.
+    async fn call_during_a_held_refresh(
+        &self,
+        base: &str,
+        installation: &str,
+    ) -> tokio::task::JoinHandle<(StatusCode, Value)> {
+        self.hold_next_refresh_answer(1500).await;
+        self.clock.advance_secs(31 * 60);
+        let call = self.spawn_call(base, installation);
+        eventually("the refresh to reach HubSpot", || async {
+            self.token_requests("refresh_token").await == 1
+        })
+        .await;
+        call
+    }
+
+    async fn get_path(&self, path: &str) -> (StatusCode, Value) {
+        read(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("get"),
+        )
+        .await
+    }
+
     /// Starts an `account.get` on `base` in the background.
     fn spawn_call(
         &self,
@@ -92,14 +120,7 @@ impl TestEnv {
 async fn a_refresh_that_loses_to_a_disconnect_is_discarded_and_revoked() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
-    env.hold_next_refresh_answer(1500).await;
-    env.clock.advance_secs(31 * 60);
-
-    let call = env.spawn_call(&env.base, &id);
-    eventually("the refresh to reach HubSpot", || async {
-        env.token_requests("refresh_token").await == 1
-    })
-    .await;
+    let call = env.call_during_a_held_refresh(&env.base, &id).await;
     let revocations = env.counter("revocations").await;
     let response = env
         .request(
@@ -129,14 +150,7 @@ async fn a_second_process_never_refreshes_while_the_first_still_holds_the_work()
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let other = env.second_instance().await;
-    env.hold_next_refresh_answer(1500).await;
-    env.clock.advance_secs(31 * 60);
-
-    let first = env.spawn_call(&env.base, &id);
-    eventually("the first refresh to reach HubSpot", || async {
-        env.token_requests("refresh_token").await == 1
-    })
-    .await;
+    let first = env.call_during_a_held_refresh(&env.base, &id).await;
     // 70 s pass while the first process waits for HubSpot: longer than the old fixed 60-s
     // lease, well within the worst case of 3 attempts of 30 s each.
     env.clock.advance_secs(70);
@@ -223,39 +237,15 @@ async fn spent_auth_links_are_swept() {
 #[tokio::test]
 async fn readyz_reports_a_database_without_its_schema() {
     let env = TestEnv::start().await;
-    let ready = env
-        .http
-        .get(format!("{}/readyz", env.base))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(env.get_path("/readyz").await.0, StatusCode::OK);
 
     env.raw_sql("ALTER TABLE meta RENAME TO meta_moved").await;
-    let (status, body) = read(
-        env.http
-            .get(format!("{}/readyz", env.base))
-            .send()
-            .await
-            .expect("readyz"),
-    )
-    .await;
+    let (status, body) = env.get_path("/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"]["code"], "not_ready");
-    let healthz = env
-        .http
-        .get(format!("{}/healthz", env.base))
-        .send()
-        .await
-        .expect("healthz");
-    assert_eq!(healthz.status(), StatusCode::OK, "the process is still up");
+    let (status, _) = env.get_path("/healthz").await;
+    assert_eq!(status, StatusCode::OK, "the process is still up");
 
     env.raw_sql("ALTER TABLE meta_moved RENAME TO meta").await;
-    let ready = env
-        .http
-        .get(format!("{}/readyz", env.base))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(env.get_path("/readyz").await.0, StatusCode::OK);
 }
