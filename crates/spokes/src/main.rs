@@ -508,6 +508,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secret: Secret::from(config.events.secret.clone()),
         }),
         hubspot,
+        sweep_interval: std::time::Duration::from_secs(600),
         console_secret: keys.derive_secret("console-sessions"),
     };
     let state = AppState::new(server_config, store, Arc::new(SystemClock));

@@ -222,9 +222,7 @@ impl TestEnv {
             failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
             events: options.events,
             hubspot,
-            sweep_interval: options
-                .sweep_interval
-                .unwrap_or(Duration::from_secs(600)),
+            sweep_interval: options.sweep_interval.unwrap_or(Duration::from_secs(600)),
             console_secret: spokes_core::Secret::from("test-console-secret"),
         };
         let clock = ManualClock::starting_now();
