@@ -129,13 +129,6 @@ pub trait Store: Send + Sync + 'static {
         now: UnixMillis,
         until: UnixMillis,
     ) -> StoreResult<bool>;
-    /// Extends the lease to `until` if `owner` still holds it; false when it lost the lease.
-    async fn renew_refresh_lease(
-        &self,
-        installation_id: &str,
-        owner: &str,
-        until: UnixMillis,
-    ) -> StoreResult<bool>;
     /// Frees the lease if `owner` still holds it.
     async fn release_refresh_lease(&self, installation_id: &str, owner: &str) -> StoreResult<()>;
 

@@ -28,24 +28,6 @@ pub(crate) async fn try_acquire_refresh_lease<DB: Backend>(
     Ok(taken == 1)
 }
 
-pub(crate) async fn renew_refresh_lease<DB: Backend>(
-    pool: &Pool<DB>,
-    installation_id: &str,
-    owner: &str,
-    until: UnixMillis,
-) -> StoreResult<bool> {
-    let renewed = sql::<DB>(
-        "UPDATE installations SET refresh_lease_until = $3 \
-         WHERE id = $1 AND refresh_lease_owner = $2",
-    )
-    .bind(installation_id)
-    .bind(owner)
-    .bind(until)
-    .execute(pool)
-    .await?;
-    Ok(renewed == 1)
-}
-
 pub(crate) async fn release_refresh_lease<DB: Backend>(
     pool: &Pool<DB>,
     installation_id: &str,

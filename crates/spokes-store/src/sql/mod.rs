@@ -188,15 +188,6 @@ impl<DB: Backend> Store for SqlStore<DB> {
         leases::try_acquire_refresh_lease(&self.pool, installation_id, owner, now, until).await
     }
 
-    async fn renew_refresh_lease(
-        &self,
-        installation_id: &str,
-        owner: &str,
-        until: UnixMillis,
-    ) -> StoreResult<bool> {
-        leases::renew_refresh_lease(&self.pool, installation_id, owner, until).await
-    }
-
     async fn release_refresh_lease(&self, installation_id: &str, owner: &str) -> StoreResult<()> {
         leases::release_refresh_lease(&self.pool, installation_id, owner).await
     }

@@ -78,67 +78,6 @@ async fn lease_is_exclusive_until_released_or_expired() {
     );
 }
 
-#[tokio::test]
-async fn only_the_holder_renews_the_lease() {
-    let h = Harness::new().await;
-    let store = &h.store;
-    h.seed().await;
-    let until = T0 + 30_000;
-    assert!(
-        store
-            .try_acquire_refresh_lease("inst_1", "a", T0, until)
-            .await
-            .unwrap()
-    );
-    // Someone else cannot extend it.
-    assert!(
-        !store
-            .renew_refresh_lease("inst_1", "b", until + 60_000)
-            .await
-            .unwrap()
-    );
-    // The holder can, and then holds it past the old end.
-    assert!(
-        store
-            .renew_refresh_lease("inst_1", "a", until + 60_000)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .try_acquire_refresh_lease("inst_1", "b", until + 1, until + 90_000)
-            .await
-            .unwrap()
-    );
-    // Taken over after it expired: the old holder has lost it and cannot renew.
-    assert!(
-        store
-            .try_acquire_refresh_lease("inst_1", "b", until + 60_001, until + 90_000)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .renew_refresh_lease("inst_1", "a", until + 120_000)
-            .await
-            .unwrap()
-    );
-    // Released: nobody renews it.
-    store.release_refresh_lease("inst_1", "b").await.unwrap();
-    assert!(
-        !store
-            .renew_refresh_lease("inst_1", "b", until + 120_000)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .renew_refresh_lease("nope", "b", until + 120_000)
-            .await
-            .unwrap()
-    );
-}
-
 async fn race(stores: Vec<Arc<dyn Store>>, contenders: usize) -> usize {
     let mut tasks = Vec::new();
     for i in 0..contenders {
