@@ -145,57 +145,17 @@ async fn sandbox_quickstart_connects_acme_inc() {
 
     // The browser: the link's page → its button → HubSpot's consent page → choose Acme Inc →
     // back to Spokes.
-    let link = link["url"].as_str().expect("url");
-    let page = http.get(link).send().await.expect("link page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let page = page.text().await.expect("html");
+    let walk = walk_consent(&http, &sim, link["url"].as_str().expect("url")).await;
     assert!(
-        page.contains("Acme Inc") && page.contains("Continue to HubSpot"),
-        "{page}"
+        walk.link_page.contains("Acme Inc") && walk.link_page.contains("Continue to HubSpot"),
+        "{}",
+        walk.link_page
     );
-    let token = link.rsplit('/').next().expect("token");
-    let to_hubspot = http
-        .post(link)
-        .form(&[("token", token)])
-        .send()
-        .await
-        .expect("continue");
-    assert_eq!(to_hubspot.status(), StatusCode::SEE_OTHER);
-    let authorize = to_hubspot.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
-    assert!(authorize.starts_with(&format!("{sim}/oauth/authorize?")));
-    let portals: Value = http
-        .get(format!("{sim}/_sim/portals"))
-        .send()
-        .await
-        .expect("portals")
-        .json()
-        .await
-        .expect("json");
-    let acme = portals
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|p| p["name"] == "Acme Inc")
-        .expect("Acme Inc")["id"]
-        .clone();
-    let query = authorize.split_once('?').expect("query").1;
-    let decided = http
-        .post(format!("{sim}/oauth/authorize"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("{query}&portal_id={acme}&decision=allow"))
-        .send()
-        .await
-        .expect("consent");
-    let callback = decided.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
-    let finished = http.get(&callback).send().await.expect("callback");
-    assert_eq!(finished.status(), StatusCode::OK);
-    let finished = finished.text().await.expect("html");
+    assert!(
+        walk.authorize
+            .starts_with(&format!("{sim}/oauth/authorize?"))
+    );
+    let finished = walk.finished;
     assert!(
         finished.contains(&format!("var targets=[\"{base}\"];")),
         "the sandbox's own origin hears the outcome: {finished}"
@@ -381,4 +341,65 @@ async fn sim_command_serves_seeded_data() {
         }
     }
     assert_eq!(count, 150, "the seeded contacts are served");
+}
+
+/// What a browser meets on its way through a consent for the sandbox portal `Acme Inc`.
+pub struct ConsentWalk {
+    pub link_page: String,
+    pub authorize: String,
+    pub finished: String,
+}
+
+/// Plays the browser from an auth link: the link's page, its button, HubSpot's consent page
+/// (choosing Acme Inc and allowing), back to Spokes' callback. Asserts each step succeeds.
+pub async fn walk_consent(http: &reqwest::Client, sim: &str, link: &str) -> ConsentWalk {
+    let page = http.get(link).send().await.expect("link page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let link_page = page.text().await.expect("html");
+    let token = link.rsplit('/').next().expect("token");
+    let to_hubspot = http
+        .post(link)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("continue");
+    assert_eq!(to_hubspot.status(), StatusCode::SEE_OTHER);
+    let authorize = to_hubspot.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let portals: Value = http
+        .get(format!("{sim}/_sim/portals"))
+        .send()
+        .await
+        .expect("portals")
+        .json()
+        .await
+        .expect("json");
+    let acme = portals
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|p| p["name"] == "Acme Inc")
+        .expect("Acme Inc")["id"]
+        .clone();
+    let query = authorize.split_once('?').expect("query").1;
+    let decided = http
+        .post(format!("{sim}/oauth/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("{query}&portal_id={acme}&decision=allow"))
+        .send()
+        .await
+        .expect("consent");
+    let callback = decided.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let finished = http.get(&callback).send().await.expect("callback");
+    assert_eq!(finished.status(), StatusCode::OK);
+    ConsentWalk {
+        link_page,
+        authorize,
+        finished: finished.text().await.expect("html"),
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use spokes_store::testing::{TempDir, test_database_url};
 use spokes_store::{KeyRing, StoreError};
 
-use super::{http, json_of, serve, spokes, word_after};
+use super::{http, json_of, serve, spokes, walk_consent, word_after};
 
 const INSTALLATIONS: usize = 3;
 
@@ -59,52 +59,7 @@ impl Partner {
                 json!({}),
             )
             .await;
-        let link = link["url"].as_str().expect("url");
-        let page = self.http.get(link).send().await.expect("link page");
-        assert_eq!(page.status(), StatusCode::OK);
-        let token = link.rsplit('/').next().expect("token");
-        let to_hubspot = self
-            .http
-            .post(link)
-            .form(&[("token", token)])
-            .send()
-            .await
-            .expect("continue");
-        let authorize = to_hubspot.headers()["location"]
-            .to_str()
-            .expect("location")
-            .to_string();
-        let portals: Value = self
-            .http
-            .get(format!("{}/_sim/portals", self.sim))
-            .send()
-            .await
-            .expect("portals")
-            .json()
-            .await
-            .expect("json");
-        let acme = portals
-            .as_array()
-            .expect("list")
-            .iter()
-            .find(|p| p["name"] == "Acme Inc")
-            .expect("Acme Inc")["id"]
-            .clone();
-        let query = authorize.split_once('?').expect("query").1;
-        let decided = self
-            .http
-            .post(format!("{}/oauth/authorize", self.sim))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("{query}&portal_id={acme}&decision=allow"))
-            .send()
-            .await
-            .expect("consent");
-        let callback = decided.headers()["location"]
-            .to_str()
-            .expect("location")
-            .to_string();
-        let finished = self.http.get(&callback).send().await.expect("callback");
-        assert_eq!(finished.status(), StatusCode::OK);
+        walk_consent(&self.http, &self.sim, link["url"].as_str().expect("url")).await;
         id
     }
 }
