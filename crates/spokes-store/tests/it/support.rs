@@ -119,94 +119,65 @@ pub enum Raw {
     Pg(PgPool),
 }
 
+/// The same sqlx expression on whichever pool `raw` is: the two pool types differ, so the
+/// expression is written once and compiled for each.
+macro_rules! on_pool {
+    ($raw:expr, |$pool:ident| $body:expr) => {
+        match $raw {
+            Raw::Sqlite($pool) => $body,
+            Raw::Pg($pool) => $body,
+        }
+    };
+}
+
 impl Raw {
     /// One bytes column of one row; `sql` has a single `$1` parameter.
     pub async fn bytes(&self, sql: &'static str, id: &str) -> Option<Vec<u8>> {
-        match self {
-            Raw::Sqlite(pool) => sqlx::query(sql)
-                .bind(id)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap(),
-            Raw::Pg(pool) => sqlx::query(sql)
-                .bind(id)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap(),
-        }
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap())
     }
 
     pub async fn scalar_i64(&self, sql: &'static str) -> i64 {
-        match self {
-            Raw::Sqlite(pool) => sqlx::query(sql)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap(),
-            Raw::Pg(pool) => sqlx::query(sql)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap(),
-        }
+        on_pool!(self, |pool| sqlx::query(sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap())
     }
 
     /// Runs a statement binding `a` as `$1` and `b` as `$2`.
     pub async fn exec_bytes(&self, sql: &'static str, a: Option<Vec<u8>>, b: &str) {
-        match self {
-            Raw::Sqlite(pool) => {
-                sqlx::query(sql)
-                    .bind(a)
-                    .bind(b)
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
-            Raw::Pg(pool) => {
-                sqlx::query(sql)
-                    .bind(a)
-                    .bind(b)
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
-        }
+        on_pool!(self, |pool| {
+            sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(pool)
+                .await
+                .unwrap();
+        })
     }
 
     /// One text column of the first row; `sql` has no parameters.
     pub async fn scalar_text(&self, sql: &'static str) -> String {
-        match self {
-            Raw::Sqlite(pool) => sqlx::query(sql)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap(),
-            Raw::Pg(pool) => sqlx::query(sql)
-                .fetch_one(pool)
-                .await
-                .unwrap()
-                .try_get(0)
-                .unwrap(),
-        }
+        on_pool!(self, |pool| sqlx::query(sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap())
     }
 
     /// Runs a statement binding the text `a` as `$1`.
     pub async fn exec_text(&self, sql: &'static str, a: &str) {
-        match self {
-            Raw::Sqlite(pool) => {
-                sqlx::query(sql).bind(a).execute(pool).await.unwrap();
-            }
-            Raw::Pg(pool) => {
-                sqlx::query(sql).bind(a).execute(pool).await.unwrap();
-            }
-        }
+        on_pool!(self, |pool| {
+            sqlx::query(sql).bind(a).execute(pool).await.unwrap();
+        })
     }
 
     /// PostgreSQL only: every row of `table` as text (bytea shows as `\x…` hex).
@@ -225,10 +196,7 @@ impl Raw {
     }
 
     pub async fn close(self) {
-        match self {
-            Raw::Sqlite(pool) => pool.close().await,
-            Raw::Pg(pool) => pool.close().await,
-        }
+        on_pool!(self, |pool| pool.close().await)
     }
 }
 
