@@ -30,7 +30,6 @@ use crate::crm::events::Events;
 use crate::crm::http::{self, id_text, json_body, respond};
 use crate::crm::schema::ObjectKind;
 use crate::crm::store::{PortalCrm, not_found};
-use crate::crm::time;
 use crate::errors::ApiError;
 use crate::state::{Sim, now_ms};
 
@@ -1177,31 +1176,6 @@ fn associate_default(
     Ok(default_results(from, to, t, crm.associations.inverse(t)))
 }
 
-fn batch_body(
-    caller: &Caller,
-    status: StatusCode,
-    started: i64,
-    results: Vec<Value>,
-    errors: Vec<Value>,
-) -> Response {
-    let mut body = json!({
-        "status": "COMPLETE",
-        "results": results,
-        "startedAt": time::iso(started),
-        "completedAt": time::iso(now_ms()),
-    });
-    let status = if errors.is_empty() {
-        status
-    } else {
-        if let Some(obj) = body.as_object_mut() {
-            obj.insert("numErrors".into(), json!(errors.len()));
-            obj.insert("errors".into(), Value::Array(errors));
-        }
-        StatusCode::MULTI_STATUS
-    };
-    respond(caller, status, body)
-}
-
 /// `PUT .../associations/default/{toObjectType}/{toObjectId}` → 200.
 async fn put_default(
     State(sim): State<Sim>,
@@ -1219,7 +1193,7 @@ async fn put_default(
         Ok::<_, ApiError>((results, ev))
     })?;
     ev.emit(&sim, caller.portal.id);
-    Ok(batch_body(
+    Ok(http::batch_reply(
         &caller,
         StatusCode::OK,
         started,
@@ -1316,13 +1290,10 @@ fn run_batch(
         .get("inputs")
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::validation("Invalid input JSON: `inputs` must be an array"))?;
-    let max = sim.with(|s| s.config.association_batch_max_inputs);
-    if inputs.len() > max {
-        return Err(ApiError::validation(format!(
-            "Too many inputs: {} were given; a batch takes at most {max}",
-            inputs.len()
-        )));
-    }
+    http::batch_limit(
+        inputs.len(),
+        sim.with(|s| s.config.association_batch_max_inputs),
+    )?;
     let started = now_ms();
     let portal = caller.portal.id;
     let app = caller.token.app_id;
@@ -1372,7 +1343,7 @@ fn run_batch(
                 }
                 (results, errors)
             });
-            Ok(batch_body(
+            Ok(http::batch_reply(
                 &caller,
                 StatusCode::OK,
                 started,
@@ -1432,7 +1403,7 @@ fn run_batch(
             });
             ev.emit(sim, portal);
             if action == "create" {
-                Ok(batch_body(
+                Ok(http::batch_reply(
                     &caller,
                     StatusCode::CREATED,
                     started,
@@ -1442,7 +1413,7 @@ fn run_batch(
             } else if errors.is_empty() {
                 Ok(http::no_content(&caller))
             } else {
-                Ok(batch_body(
+                Ok(http::batch_reply(
                     &caller,
                     StatusCode::OK,
                     started,
@@ -1508,7 +1479,7 @@ fn run_batch(
                 (results, errors, ev)
             });
             ev.emit(sim, portal);
-            Ok(batch_body(
+            Ok(http::batch_reply(
                 &caller,
                 StatusCode::OK,
                 started,

@@ -6,13 +6,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::auth::{self, Caller, Scopes};
 use crate::crm::schema::ObjectKind;
+use crate::crm::time;
 use crate::crm::types::Surface;
 use crate::errors::ApiError;
-use crate::state::Sim;
+use crate::state::{Sim, now_ms};
 
 /// Longest request target (path and query) the simulator accepts on any path; longer → 414.
 pub const MAX_URI_BYTES: usize = 16 * 1024;
@@ -253,6 +254,42 @@ impl ObjectQuery {
 /// A success response with the rate-limit headers.
 pub fn respond(caller: &Caller, status: StatusCode, body: Value) -> Response {
     (caller.rate_limit_headers(), (status, axum::Json(body))).into_response()
+}
+
+/// 400 when a batch has more than `max` inputs.
+pub fn batch_limit(given: usize, max: usize) -> Result<(), ApiError> {
+    if given > max {
+        return Err(ApiError::validation(format!(
+            "Too many inputs: {given} were given; a batch takes at most {max}"
+        )));
+    }
+    Ok(())
+}
+
+/// A batch answer: `{status, results, startedAt, completedAt}`; with errors 207 and
+/// `numErrors`, `errors`.
+pub fn batch_reply(
+    caller: &Caller,
+    ok: StatusCode,
+    started_at: i64,
+    results: Vec<Value>,
+    errors: Vec<Value>,
+) -> Response {
+    let mut body = json!({
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": time::iso(started_at),
+        "completedAt": time::iso(now_ms()),
+    });
+    let mut status = ok;
+    if !errors.is_empty()
+        && let Some(obj) = body.as_object_mut()
+    {
+        obj.insert("numErrors".into(), json!(errors.len()));
+        obj.insert("errors".into(), Value::Array(errors));
+        status = StatusCode::MULTI_STATUS;
+    }
+    respond(caller, status, body)
 }
 
 /// 204 with the rate-limit headers.

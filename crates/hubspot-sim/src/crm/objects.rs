@@ -545,12 +545,7 @@ pub async fn batch(
     } else {
         configured.min(MAX_LIMIT_WITH_HISTORY)
     };
-    if body.inputs.len() > max {
-        return Err(ApiError::validation(format!(
-            "Too many inputs: {} were given; a batch takes at most {max}",
-            body.inputs.len()
-        )));
-    }
+    http::batch_limit(body.inputs.len(), max)?;
     let requested_at = now_ms();
     let app = caller.token.app_id;
     let portal = caller.portal.id;

@@ -15,7 +15,6 @@ use crate::auth::{self, Caller, Scopes};
 use crate::crm::http::{self, Access, ObjectQuery, input, json_body, respond};
 use crate::crm::schema::{ObjectKind, PropOption, PropType, PropertyDef};
 use crate::crm::store::ObjectStore;
-use crate::crm::time;
 use crate::crm::types::{Surface, TYPES};
 use crate::errors::ApiError;
 use crate::state::{Sim, now_ms};
@@ -664,40 +663,8 @@ fn batch_inputs<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<BatchInputs<T>, ApiError> {
     let batch: BatchInputs<T> = input(json_body(headers, body)?)?;
-    let max = sim.with(|s| s.config.batch_max_inputs);
-    if batch.inputs.len() > max {
-        return Err(ApiError::validation(format!(
-            "Too many inputs: {} were given; a batch takes at most {max}",
-            batch.inputs.len()
-        )));
-    }
+    http::batch_limit(batch.inputs.len(), sim.with(|s| s.config.batch_max_inputs))?;
     Ok(batch)
-}
-
-/// A batch answer: `{status, results, startedAt, completedAt}`; with errors 207 and
-/// `numErrors`, `errors`.
-fn batch_reply(
-    caller: &Caller,
-    ok: StatusCode,
-    started_at: i64,
-    results: Vec<Value>,
-    errors: Vec<Value>,
-) -> Response {
-    let mut body = json!({
-        "status": "COMPLETE",
-        "results": results,
-        "startedAt": time::iso(started_at),
-        "completedAt": time::iso(now_ms()),
-    });
-    let mut status = ok;
-    if !errors.is_empty()
-        && let Some(obj) = body.as_object_mut()
-    {
-        obj.insert("numErrors".into(), json!(errors.len()));
-        obj.insert("errors".into(), Value::Array(errors));
-        status = StatusCode::MULTI_STATUS;
-    }
-    respond(caller, status, body)
 }
 
 /// `POST /properties/{objectType}/batch/read` `{inputs: [{name}], archived?}`: the found
@@ -745,7 +712,7 @@ pub async fn batch_read(
             "links": {},
         })]
     };
-    Ok(batch_reply(
+    Ok(http::batch_reply(
         &caller,
         StatusCode::OK,
         started_at,
@@ -791,7 +758,7 @@ pub async fn batch_create(
             })
             .collect())
     })?;
-    Ok(batch_reply(
+    Ok(http::batch_reply(
         &caller,
         StatusCode::CREATED,
         started_at,

@@ -19,7 +19,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use crate::auth::{self, Caller, Scopes};
-use crate::crm::http::{id_text, json_body, respond};
+use crate::crm::http::{batch_limit, batch_reply, id_text, json_body};
 use crate::crm::schema::ObjectKind;
 use crate::crm::store::PortalCrm;
 use crate::crm::time;
@@ -73,10 +73,17 @@ pub fn routes() -> Router<Sim> {
     router
 }
 
-fn authorize(sim: &Sim, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// The caller, the start time and the `inputs` of a batch call (scope first, then body).
+fn begin(
+    sim: &Sim,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Caller, i64, Vec<Value>), ApiError> {
     let caller = auth::authenticate(sim, headers)?;
     caller.require(Scopes::AnyOf(SPLITS_SCOPES))?;
-    Ok(caller)
+    let started = now_ms();
+    let body = json_body(headers, body)?;
+    Ok((caller, started, inputs(sim, &body)?))
 }
 
 /// The `inputs` array of a batch body, within the batch limit.
@@ -86,13 +93,7 @@ fn inputs(sim: &Sim, body: &Value) -> Result<Vec<Value>, ApiError> {
         .and_then(Value::as_array)
         .cloned()
         .ok_or_else(|| ApiError::validation("Invalid input JSON: missing field `inputs`"))?;
-    let max = sim.with(|s| s.config.batch_max_inputs);
-    if inputs.len() > max {
-        return Err(ApiError::validation(format!(
-            "Too many inputs: {} were given; a batch takes at most {max}",
-            inputs.len()
-        )));
-    }
+    batch_limit(inputs.len(), sim.with(|s| s.config.batch_max_inputs))?;
     Ok(inputs)
 }
 
@@ -111,32 +112,17 @@ fn live_deal(crm: &PortalCrm, id: &str) -> Option<u64> {
         .filter(|id| crm.store(ObjectKind::Deals).live.contains_key(id))
 }
 
-fn reply(caller: &Caller, started: i64, results: Vec<Value>, missing: &[String]) -> Response {
-    let mut body = json!({
-        "status": "COMPLETE",
-        "results": results,
-        "startedAt": time::iso(started),
-        "completedAt": time::iso(now_ms()),
-    });
-    if missing.is_empty() {
-        return respond(caller, StatusCode::OK, body);
-    }
+/// The grouped 207 error of the deals a read did not find.
+fn missing_error(missing: &[String]) -> Value {
     let err = ApiError::not_found(
         "Could not get some DEAL objects, they may be deleted or not exist. Check that ids are valid.",
     );
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert("numErrors".into(), json!(1));
-        obj.insert(
-            "errors".into(),
-            json!([{
-                "status": "error",
-                "category": err.body.category,
-                "message": err.body.message,
-                "context": {"ids": missing},
-            }]),
-        );
-    }
-    respond(caller, StatusCode::MULTI_STATUS, body)
+    json!({
+        "status": "error",
+        "category": err.body.category,
+        "message": err.body.message,
+        "context": {"ids": missing},
+    })
 }
 
 /// `POST …/batch/read` `{inputs: [{id}]}` → `{results: [{id, splits}]}`; unknown deals
@@ -146,13 +132,8 @@ async fn batch_read(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = authorize(&sim, &headers)?;
-    let started = now_ms();
-    let body = json_body(&headers, &body)?;
-    let ids = inputs(&sim, &body)?
-        .iter()
-        .map(deal_id)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (caller, started, inputs) = begin(&sim, &headers, &body)?;
+    let ids = inputs.iter().map(deal_id).collect::<Result<Vec<_>, _>>()?;
     let (results, missing) = sim.with(|s| {
         let crm = s.crm.portal(caller.portal.id);
         let mut results = Vec::new();
@@ -175,7 +156,18 @@ async fn batch_read(
         }
         (results, missing)
     });
-    Ok(reply(&caller, started, results, &missing))
+    let errors = if missing.is_empty() {
+        Vec::new()
+    } else {
+        vec![missing_error(&missing)]
+    };
+    Ok(batch_reply(
+        &caller,
+        StatusCode::OK,
+        started,
+        results,
+        errors,
+    ))
 }
 
 /// A checked upsert input: the deal and its new `(owner, percentage)` splits.
@@ -263,10 +255,7 @@ async fn batch_upsert(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let caller = authorize(&sim, &headers)?;
-    let started = now_ms();
-    let body = json_body(&headers, &body)?;
-    let inputs = inputs(&sim, &body)?;
+    let (caller, started, inputs) = begin(&sim, &headers, &body)?;
     let portal = caller.portal.id;
     let results = sim.with(|s| {
         let crm = s.crm.portal(portal);
@@ -309,5 +298,11 @@ async fn batch_upsert(
         }
         Ok::<_, ApiError>(results)
     })?;
-    Ok(reply(&caller, started, results, &[]))
+    Ok(batch_reply(
+        &caller,
+        StatusCode::OK,
+        started,
+        results,
+        Vec::new(),
+    ))
 }

@@ -691,12 +691,7 @@ async fn v4_needs_the_read_scopes_of_both_types() {
     let r = c.get("/crm/v4/associations/deals/contacts/labels").await;
     assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
     let r = c
-        .call_as(
-            "nope",
-            Method::GET,
-            "/crm/v4/objects/contacts/1/associations/contacts",
-            None,
-        )
+        .get_as("nope", "/crm/v4/objects/contacts/1/associations/contacts")
         .await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "INVALID_AUTHENTICATION");
 }

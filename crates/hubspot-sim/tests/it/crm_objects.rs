@@ -9,9 +9,9 @@ use crate::crm_support::*;
 async fn create_and_get_a_contact_by_every_path_form() {
     let c = crm().await;
     let r = c
-        .post(
-            "/crm/v3/objects/contacts",
-            json!({"properties": {"email": "Ann@Example.com", "firstname": "Ann", "lifecyclestage": "lead"}}),
+        .try_create(
+            "contacts",
+            json!({"email": "Ann@Example.com", "firstname": "Ann", "lifecyclestage": "lead"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -79,10 +79,7 @@ async fn duplicate_email_is_a_conflict() {
         .create("contacts", json!({"email": "bob@example.com"}))
         .await;
     let r = c
-        .post(
-            "/crm/v3/objects/contacts",
-            json!({"properties": {"email": "BOB@example.com"}}),
-        )
+        .try_create("contacts", json!({"email": "BOB@example.com"}))
         .await;
     assert_error(&r, StatusCode::CONFLICT, "CONFLICT");
     assert_eq!(
@@ -93,10 +90,7 @@ async fn duplicate_email_is_a_conflict() {
         .create("contacts", json!({"email": "carl@example.com"}))
         .await;
     let r = c
-        .patch(
-            &format!("/crm/v3/objects/contacts/{other}"),
-            json!({"properties": {"email": "bob@example.com"}}),
-        )
+        .try_update("contacts", &other, json!({"email": "bob@example.com"}))
         .await;
     assert_error(&r, StatusCode::CONFLICT, "CONFLICT");
 }
@@ -157,12 +151,7 @@ async fn property_values_are_validated() {
         assert!(message.contains(code), "{object} {props}: {message}");
         assert_eq!(r.body["errors"][0]["code"], code);
     }
-    let r = c
-        .post(
-            "/crm/v3/objects/contacts",
-            json!({"properties": {"color": "red"}}),
-        )
-        .await;
+    let r = c.try_create("contacts", json!({"color": "red"})).await;
     let listed: Value = serde_json::from_str(
         r.body["message"]
             .as_str()
@@ -180,10 +169,7 @@ async fn property_values_are_validated() {
 async fn values_are_normalized_and_defaults_applied() {
     let c = crm().await;
     let deal = c
-        .post(
-            "/crm/v3/objects/deals",
-            json!({"properties": {"dealname": "Big", "dealstage": "qualifiedtobuy", "amount": 1500, "closedate": "2026-12-01T10:00:00+01:00"}}),
-        )
+        .try_create("deals", json!({"dealname": "Big", "dealstage": "qualifiedtobuy", "amount": 1500, "closedate": "2026-12-01T10:00:00+01:00"}))
         .await;
     assert_eq!(deal.status, StatusCode::CREATED, "{}", deal.body);
     let p = &deal.body["properties"];
@@ -194,9 +180,9 @@ async fn values_are_normalized_and_defaults_applied() {
     assert!(p.get("lastmodifieddate").is_none());
 
     let note = c
-        .post(
-            "/crm/v3/objects/notes",
-            json!({"properties": {"hs_timestamp": "1700000000000", "hs_note_body": "Called"}}),
+        .try_create(
+            "notes",
+            json!({"hs_timestamp": "1700000000000", "hs_note_body": "Called"}),
         )
         .await;
     assert_eq!(note.status, StatusCode::CREATED, "{}", note.body);
@@ -244,10 +230,7 @@ async fn update_clears_values_and_keeps_history() {
         .await;
     let before = c.get(&format!("/crm/v3/objects/contacts/{id}")).await;
     let r = c
-        .patch(
-            &format!("/crm/v3/objects/contacts/{id}"),
-            json!({"properties": {"firstname": "Daniel", "phone": ""}}),
-        )
+        .try_update("contacts", &id, json!({"firstname": "Daniel", "phone": ""}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["properties"]["firstname"], "Daniel");
@@ -292,10 +275,7 @@ async fn update_clears_values_and_keeps_history() {
         .await;
     assert_error(&r, StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND");
     let r = c
-        .patch(
-            &format!("/crm/v3/objects/contacts/{id}"),
-            json!({"properties": {"createdate": "2020-01-01"}}),
-        )
+        .try_update("contacts", &id, json!({"createdate": "2020-01-01"}))
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 }
@@ -730,9 +710,9 @@ async fn line_items_copy_their_product() {
         )
         .await;
     let li = c
-        .post(
-            "/crm/v3/objects/line_items",
-            json!({"properties": {"hs_product_id": product, "quantity": "3"}}),
+        .try_create(
+            "line_items",
+            json!({"hs_product_id": product, "quantity": "3"}),
         )
         .await;
     assert_eq!(li.status, StatusCode::CREATED, "{}", li.body);
@@ -741,25 +721,14 @@ async fn line_items_copy_their_product() {
     assert_eq!(p["price"], "20");
     assert_eq!(p["amount"], "60");
     let bad = c
-        .post(
-            "/crm/v3/objects/0-8",
-            json!({"properties": {"name": "X", "price": "-1"}}),
-        )
+        .try_create("0-8", json!({"name": "X", "price": "-1"}))
         .await;
     assert_error(&bad, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     let no_product = c
-        .post(
-            "/crm/v3/objects/line_items",
-            json!({"properties": {"hs_product_id": "123456789"}}),
-        )
+        .try_create("line_items", json!({"hs_product_id": "123456789"}))
         .await;
     assert_error(&no_product, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
-    let unnamed = c
-        .post(
-            "/crm/v3/objects/products",
-            json!({"properties": {"price": "1"}}),
-        )
-        .await;
+    let unnamed = c.try_create("products", json!({"price": "1"})).await;
     assert_error(&unnamed, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
 }
 
@@ -770,9 +739,7 @@ async fn scopes_are_enforced_with_hubspots_body() {
         c.get("/crm/v3/objects/contacts").await.status,
         StatusCode::OK
     );
-    let r = c
-        .post("/crm/v3/objects/contacts", json!({"properties": {}}))
-        .await;
+    let r = c.try_create("contacts", json!({})).await;
     assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
     assert_eq!(
         r.body["errors"][0]["message"],
@@ -807,12 +774,10 @@ async fn scopes_are_enforced_with_hubspots_body() {
         "/crm/v3/objects/companies",
         "/crm/v3/objects/deals",
     ] {
-        let r = c.call_as(&legacy, Method::GET, path, None).await;
+        let r = c.get_as(&legacy, path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
     }
-    let r = c
-        .call_as(&legacy, Method::GET, "/crm/v3/objects/tickets", None)
-        .await;
+    let r = c.get_as(&legacy, "/crm/v3/objects/tickets").await;
     assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
     assert_eq!(
         r.body["errors"][0]["context"]["requiredScopes"],
@@ -820,7 +785,7 @@ async fn scopes_are_enforced_with_hubspots_body() {
     );
     let ecom = sim_token(&c.sim, crate::support::ACME_INC, &["e-commerce"]).await;
     for path in ["/crm/v3/objects/products", "/crm/v3/objects/line_items"] {
-        let r = c.call_as(&ecom, Method::GET, path, None).await;
+        let r = c.get_as(&ecom, path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
     }
 

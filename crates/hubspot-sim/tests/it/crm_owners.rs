@@ -1,6 +1,6 @@
 //! CRM owners: list (email filter, paging, archived), get by id or user id, scopes.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::crm_support::*;
@@ -79,7 +79,7 @@ async fn list_get_filter_and_page_owners() {
 
     // Other portals have their own owner ids, the same people.
     let other = sim_token(&c.sim, ACME_STARTER, &["crm.objects.owners.read"]).await;
-    let r = c.call_as(&other, Method::GET, "/crm/v3/owners", None).await;
+    let r = c.get_as(&other, "/crm/v3/owners").await;
     assert_eq!(emails(&r.body)[0], "owner@acme.example");
     assert_ne!(r.body["results"][0]["id"], id.as_str());
 }
@@ -99,10 +99,10 @@ async fn owner_scopes() {
     );
     for scope in ["automation", "contacts"] {
         let t = sim_token(&c.sim, ACME_INC, &[scope]).await;
-        let r = c.call_as(&t, Method::GET, "/crm/v3/owners/", None).await;
+        let r = c.get_as(&t, "/crm/v3/owners/").await;
         assert_eq!(r.status, StatusCode::OK, "{scope} {}", r.body);
     }
-    let r = c.call_as("nope", Method::GET, "/crm/v3/owners", None).await;
+    let r = c.get_as("nope", "/crm/v3/owners").await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "INVALID_AUTHENTICATION");
 }
 
@@ -127,9 +127,9 @@ async fn records_take_owner_ids_of_the_portal() {
     assert!(!id.is_empty());
     for bad in [archived.as_str(), "12345"] {
         let r = c
-            .post(
-                "/crm/v3/objects/contacts",
-                json!({"properties": {"email": "p@example.com", "hubspot_owner_id": bad}}),
+            .try_create(
+                "contacts",
+                json!({"email": "p@example.com", "hubspot_owner_id": bad}),
             )
             .await;
         assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");

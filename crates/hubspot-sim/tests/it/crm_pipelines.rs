@@ -250,9 +250,9 @@ async fn stage_crud() {
     let r = c.get(&format!("{base}/{sid}")).await;
     assert_error(&r, StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND");
     let r = c
-        .post(
-            "/crm/v3/objects/tickets",
-            json!({"properties": {"subject": "Again", "hs_pipeline_stage": sid}}),
+        .try_create(
+            "tickets",
+            json!({"subject": "Again", "hs_pipeline_stage": sid}),
         )
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
@@ -275,10 +275,7 @@ async fn deal_stages_are_checked_against_their_pipeline() {
         .await;
     // A custom stage in the default pipeline (the default when none is given): 400.
     let r = c
-        .post(
-            "/crm/v3/objects/deals",
-            json!({"properties": {"dealname": "P2", "dealstage": lead}}),
-        )
+        .try_create("deals", json!({"dealname": "P2", "dealstage": lead}))
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     assert_eq!(r.body["errors"][0]["code"], "INVALID_OPTION");
@@ -288,17 +285,17 @@ async fn deal_stages_are_checked_against_their_pipeline() {
     );
     // A default stage in the custom pipeline: 400.
     let r = c
-        .post(
-            "/crm/v3/objects/deals",
-            json!({"properties": {"dealname": "P3", "pipeline": pid, "dealstage": "closedwon"}}),
+        .try_create(
+            "deals",
+            json!({"dealname": "P3", "pipeline": pid, "dealstage": "closedwon"}),
         )
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     // Unknown pipeline or stage: 400 INVALID_OPTION.
     let r = c
-        .post(
-            "/crm/v3/objects/deals",
-            json!({"properties": {"dealname": "P4", "pipeline": "nope", "dealstage": lead}}),
+        .try_create(
+            "deals",
+            json!({"dealname": "P4", "pipeline": "nope", "dealstage": lead}),
         )
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
@@ -368,9 +365,7 @@ async fn pipeline_scopes_and_errors() {
 
     // Legacy `contacts` reads and writes deal pipelines; read-only scopes cannot write.
     let legacy = sim_token(&c.sim, ACME_INC, &["contacts"]).await;
-    let r = c
-        .call_as(&legacy, Method::GET, "/crm/v3/pipelines/deals", None)
-        .await;
+    let r = c.get_as(&legacy, "/crm/v3/pipelines/deals").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let read_only = sim_token(&c.sim, ACME_INC, &["crm.objects.deals.read"]).await;
     let r = c

@@ -79,12 +79,7 @@ async fn custom_property_lifecycle() {
     let id = c
         .create("contacts", json!({"email": "f@x.io", "shoe_size": "l"}))
         .await;
-    let bad = c
-        .post(
-            "/crm/v3/objects/contacts",
-            json!({"properties": {"shoe_size": "xl"}}),
-        )
-        .await;
+    let bad = c.try_create("contacts", json!({"shoe_size": "xl"})).await;
     assert_error(&bad, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     assert!(
         bad.body["message"]
@@ -101,11 +96,8 @@ async fn custom_property_lifecycle() {
         .await;
     assert_eq!(upd.status, StatusCode::OK, "{}", upd.body);
     assert_eq!(upd.body["label"], "Shoe");
-    c.patch(
-        &format!("/crm/v3/objects/contacts/{id}"),
-        json!({"properties": {"shoe_size": "xl"}}),
-    )
-    .await;
+    c.try_update("contacts", &id, json!({"shoe_size": "xl"}))
+        .await;
     let got = c
         .get(&format!(
             "/crm/v3/objects/contacts/{id}?properties=shoe_size"
@@ -126,10 +118,7 @@ async fn custom_property_lifecycle() {
     let list = c.get("/crm/v3/properties/contacts?archived=true").await;
     assert_eq!(list.body["results"].as_array().unwrap().len(), 1);
     let write = c
-        .patch(
-            &format!("/crm/v3/objects/contacts/{id}"),
-            json!({"properties": {"shoe_size": "s"}}),
-        )
+        .try_update("contacts", &id, json!({"shoe_size": "s"}))
         .await;
     assert!(
         write.body["message"]
@@ -154,10 +143,7 @@ async fn unique_custom_property_and_definition_checks() {
         .create("companies", json!({"name": "A", "erp_id": "E-1"}))
         .await;
     let dup = c
-        .post(
-            "/crm/v3/objects/companies",
-            json!({"properties": {"name": "B", "erp_id": "E-1"}}),
-        )
+        .try_create("companies", json!({"name": "B", "erp_id": "E-1"}))
         .await;
     assert_error(&dup, StatusCode::CONFLICT, "CONFLICT");
     let by = c
@@ -201,9 +187,7 @@ async fn property_scopes() {
         &["crm.objects.deals.read"],
     )
     .await;
-    let r = c
-        .call_as(&read_only, Method::GET, "/crm/v3/properties/contacts", None)
-        .await;
+    let r = c.get_as(&read_only, "/crm/v3/properties/contacts").await;
     assert_eq!(r.status, StatusCode::OK);
     let r = c
         .call_as(
@@ -522,12 +506,7 @@ async fn property_group_lifecycle() {
         .await;
     assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
     let r = c
-        .call_as(
-            &read_only,
-            Method::GET,
-            &format!("{base}/contactinformation"),
-            None,
-        )
+        .get_as(&read_only, &format!("{base}/contactinformation"))
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }

@@ -103,9 +103,7 @@ async fn empty_list_then_create_and_get() {
         &["crm.schemas.custom.read"],
     )
     .await;
-    let r = c
-        .call_as(&other, Method::GET, "/crm/v3/schemas", None)
-        .await;
+    let r = c.get_as(&other, "/crm/v3/schemas").await;
     assert_eq!(r.body, json!({"results": []}));
 }
 
@@ -196,9 +194,7 @@ async fn scopes() {
     // Reading takes either read scope; writing only the schemas write scope.
     for scope in ["crm.schemas.custom.read", "crm.objects.custom.read"] {
         let reader = sim_token(&c.sim, ACME_INC, &[scope]).await;
-        let r = c
-            .call_as(&reader, Method::GET, "/crm/v3/schemas/cars", None)
-            .await;
+        let r = c.get_as(&reader, "/crm/v3/schemas/cars").await;
         assert_eq!(r.status, StatusCode::OK, "{scope}: {}", r.body);
         for (method, body) in [
             (Method::PATCH, Some(json!({"labels": {"singular": "Auto"}}))),
@@ -210,9 +206,7 @@ async fn scopes() {
             assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
         }
     }
-    let r = c
-        .call_as(&writer, Method::GET, "/crm/v3/schemas", None)
-        .await;
+    let r = c.get_as(&writer, "/crm/v3/schemas").await;
     assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
 
     let anonymous = c
@@ -330,9 +324,9 @@ async fn custom_records_crud() {
     assert_eq!(empty.body["results"], json!([]));
 
     let r = c
-        .post(
-            &format!("/crm/v3/objects/{fqn}"),
-            json!({"properties": {"model": "Model T", "vin": "V1", "year": "1908", "colour": "red"}}),
+        .try_create(
+            &fqn,
+            json!({"model": "Model T", "vin": "V1", "year": "1908", "colour": "red"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -363,12 +357,7 @@ async fn custom_records_crud() {
     assert_eq!(got.body["properties"]["year"], "1908");
 
     // Validation: required property, unknown property, bad option, unique value.
-    let r = c
-        .post(
-            &format!("/crm/v3/objects/{type_id}"),
-            json!({"properties": {"year": "1920"}}),
-        )
-        .await;
+    let r = c.try_create(&type_id, json!({"year": "1920"})).await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     assert!(
         r.body.to_string().contains("REQUIRED_PROPERTY"),
@@ -376,24 +365,15 @@ async fn custom_records_crud() {
         r.body
     );
     let r = c
-        .post(
-            &format!("/crm/v3/objects/{type_id}"),
-            json!({"properties": {"model": "A", "wheels": "4"}}),
-        )
+        .try_create(&type_id, json!({"model": "A", "wheels": "4"}))
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     let r = c
-        .post(
-            &format!("/crm/v3/objects/{type_id}"),
-            json!({"properties": {"model": "A", "colour": "green"}}),
-        )
+        .try_create(&type_id, json!({"model": "A", "colour": "green"}))
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     let r = c
-        .post(
-            &format!("/crm/v3/objects/{type_id}"),
-            json!({"properties": {"model": "A", "vin": "V1"}}),
-        )
+        .try_create(&type_id, json!({"model": "A", "vin": "V1"}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 
@@ -491,12 +471,7 @@ async fn custom_records_scopes_and_other_apis() {
     assert_error(&r, StatusCode::FORBIDDEN, "MISSING_SCOPES");
     let reader = sim_token(&c.sim, ACME_INC, &["crm.objects.custom.read"]).await;
     let r = c
-        .call_as(
-            &reader,
-            Method::GET,
-            &format!("/crm/v3/objects/{type_id}"),
-            None,
-        )
+        .get_as(&reader, &format!("/crm/v3/objects/{type_id}"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = c
@@ -517,12 +492,7 @@ async fn custom_records_scopes_and_other_apis() {
     )
     .await;
     let r = c
-        .call_as(
-            &other,
-            Method::GET,
-            &format!("/crm/v3/objects/{type_id}"),
-            None,
-        )
+        .get_as(&other, &format!("/crm/v3/objects/{type_id}"))
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
     assert!(

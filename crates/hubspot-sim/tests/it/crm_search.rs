@@ -17,30 +17,6 @@ async fn search_crm() -> Crm {
     c
 }
 
-async fn unthrottle(c: &Crm) {
-    // Ignored when the limiter settings do not exist.
-    let _ = c
-        .sim
-        .http
-        .patch(c.sim.url("/_sim/config"))
-        .json(&json!({"rate_limit_per_10s": 0, "search_rate_limit_per_sec": 0}))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn configure(c: &Crm, patch: Value) {
-    let r = c
-        .sim
-        .http
-        .patch(c.sim.url("/_sim/config"))
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-}
-
 async fn search(c: &Crm, object: &str, body: Value) -> Reply {
     c.post(&format!("/crm/v3/objects/{object}/search"), body)
         .await

@@ -86,6 +86,11 @@ impl Crm {
         self.call(Method::GET, path, None).await
     }
 
+    /// GET with another token.
+    pub async fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.call_as(token, Method::GET, path, None).await
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.call(Method::POST, path, Some(body)).await
     }
@@ -98,14 +103,27 @@ impl Crm {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// POSTs a record with these properties; returns the reply, whatever it is.
+    pub async fn try_create(&self, object: &str, properties: Value) -> Reply {
+        self.post(
+            &format!("/crm/v3/objects/{object}"),
+            json!({ "properties": properties }),
+        )
+        .await
+    }
+
+    /// PATCHes a record's properties; returns the reply, whatever it is.
+    pub async fn try_update(&self, object: &str, id: &str, properties: Value) -> Reply {
+        self.patch(
+            &format!("/crm/v3/objects/{object}/{id}"),
+            json!({ "properties": properties }),
+        )
+        .await
+    }
+
     /// Creates a record; returns its id.
     pub async fn create(&self, object: &str, properties: Value) -> String {
-        let r = self
-            .post(
-                &format!("/crm/v3/objects/{object}"),
-                json!({ "properties": properties }),
-            )
-            .await;
+        let r = self.try_create(object, properties).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r.body["id"].as_str().unwrap().to_owned()
     }
@@ -138,6 +156,36 @@ pub fn assert_error(r: &Reply, status: StatusCode, category: &str) {
         r.headers["x-hubspot-correlation-id"].to_str().unwrap(),
         r.body["correlationId"].as_str().unwrap()
     );
+}
+
+/// Asserts HubSpot's standard error body with a message that contains `needle`.
+pub fn assert_error_mentions(r: &Reply, status: StatusCode, category: &str, needle: &str) {
+    assert_error(r, status, category);
+    let message = r.body["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{needle} not in {message}");
+}
+
+/// PATCHes the simulator's `/_sim/config`; asserts 200.
+pub async fn configure(c: &Crm, patch: Value) {
+    let r = c
+        .sim
+        .http
+        .patch(c.sim.url("/_sim/config"))
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
+
+/// Switches the rate limiters off (for tests that call far more often than HubSpot's
+/// limits allow).
+pub async fn unthrottle(c: &Crm) {
+    configure(
+        c,
+        json!({"rate_limit_per_10s": 0, "search_rate_limit_per_sec": 0}),
+    )
+    .await;
 }
 
 /// Whether a string is an ISO-8601 UTC timestamp with milliseconds.

@@ -22,9 +22,10 @@ async fn crm_writes_are_sent_as_webhook_events() {
     let a = c
         .create("contacts", json!({"email": "w@x.io", "firstname": "Wes"}))
         .await;
-    c.patch(
-        &format!("/crm/v3/objects/contacts/{a}"),
-        json!({"properties": {"firstname": "Wesley", "lastname": "Unsubscribed"}}),
+    c.try_update(
+        "contacts",
+        &a,
+        json!({"firstname": "Wesley", "lastname": "Unsubscribed"}),
     )
     .await;
     let b = c.create("contacts", json!({"email": "v@x.io"})).await;

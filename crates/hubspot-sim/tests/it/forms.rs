@@ -280,9 +280,7 @@ async fn forms_need_the_forms_scope() {
             "{path}"
         );
     }
-    let r = c
-        .call_as("nope", Method::GET, "/marketing/v3/forms", None)
-        .await;
+    let r = c.get_as("nope", "/marketing/v3/forms").await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "INVALID_AUTHENTICATION");
 }
 
