@@ -46,6 +46,30 @@ fn serve(data_dir: &Path, database_url: &str, extra: &[&str], ready: &str) -> Se
     start(spokes(data_dir, database_url, &args), ready)
 }
 
+/// `spokes serve --sandbox` on `data_dir`, with what it printed for the partner.
+struct Sandbox {
+    server: Server,
+    base: String,
+    sim: String,
+    key: String,
+}
+
+fn serve_sandbox(data_dir: &Path, database_url: &str) -> Sandbox {
+    let server = serve(
+        data_dir,
+        database_url,
+        &["--sandbox", "--sandbox-listen", "127.0.0.1:0"],
+        "Partner API key",
+    );
+    let printed = |marker| word_after(&server.lines, marker).to_string();
+    Sandbox {
+        base: printed("Spokes is running at "),
+        sim: printed("with the HubSpot sandbox at "),
+        key: printed("Partner API key (shown once): "),
+        server,
+    }
+}
+
 /// Runs `command` and reads its output up to the line containing `ready`.
 fn start(mut command: Command, ready: &str) -> Server {
     let child = command
@@ -98,15 +122,12 @@ async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
 async fn sandbox_quickstart_connects_acme_inc() {
     let dir = TempDir::new("spokes-cli");
     let database_url = test_database_url(dir.path()).await;
-    let server = serve(
-        dir.path(),
-        &database_url,
-        &["--sandbox", "--sandbox-listen", "127.0.0.1:0"],
-        "Partner API key",
-    );
-    let base = word_after(&server.lines, "Spokes is running at ").to_string();
-    let sim = word_after(&server.lines, "with the HubSpot sandbox at ").to_string();
-    let key = word_after(&server.lines, "Partner API key (shown once): ").to_string();
+    let Sandbox {
+        server: _server,
+        base,
+        sim,
+        key,
+    } = serve_sandbox(dir.path(), &database_url);
     let http = http();
     let post = |path: &str, body: Value| {
         http.post(format!("{base}{path}"))

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use spokes_store::testing::{TempDir, test_database_url};
 use spokes_store::{KeyRing, StoreError};
 
-use super::{http, json_of, serve, spokes, walk_consent, word_after};
+use super::{http, json_of, serve_sandbox, spokes, walk_consent};
 
 const INSTALLATIONS: usize = 3;
 
@@ -68,17 +68,13 @@ impl Partner {
 async fn rotate_master_while_the_server_runs() {
     let dir = TempDir::new("spokes-cli");
     let database_url = test_database_url(dir.path()).await;
-    let server = serve(
-        dir.path(),
-        &database_url,
-        &["--sandbox", "--sandbox-listen", "127.0.0.1:0"],
-        "Partner API key",
-    );
+    let sandbox = serve_sandbox(dir.path(), &database_url);
+    let server = sandbox.server;
     let partner = Arc::new(Partner {
         http: http(),
-        base: word_after(&server.lines, "Spokes is running at ").to_string(),
-        sim: word_after(&server.lines, "with the HubSpot sandbox at ").to_string(),
-        key: word_after(&server.lines, "Partner API key (shown once): ").to_string(),
+        base: sandbox.base,
+        sim: sandbox.sim,
+        key: sandbox.key,
     });
     // Access tokens that live one second: from then on every call refreshes first (the
     // refresh margin is 300 s), so the server opens and seals tokens all through the rotation.
