@@ -28,7 +28,7 @@ use spokes_store::{AuthState, Store, StoreError};
 use crate::events::{EventKind, Events};
 use crate::retry;
 
-/// How long the auth state may keep changing under a disconnect before it writes anyway.
+/// Attempts of a disconnect to write over a changing auth state before it writes regardless.
 const DISCONNECT_TRIES: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
