@@ -4,7 +4,8 @@
 //!   requests (default 110, 0 = off), policy `TEN_SECONDLY_ROLLING`;
 //! * secondly: search requests (`POST …/search`) are exempt from the ten-secondly window
 //!   and have a rolling 1-second window per access token, `search_rate_limit_per_sec`
-//!   (default 5, 0 = off), policy `SECONDLY`;
+//!   (default 5, 0 = off), policy `SECONDLY` (named only here: HubSpot's search 429 has
+//!   no `policyName`, and search answers carry no rate-limit headers);
 //! * daily: only for tokens issued with `POST /_sim/tokens {"private_app": true}`, per
 //!   portal and calendar day in the portal's time zone, `private_app_daily_limit`
 //!   (default 250000, 0 = off), policy `DAILY`.
@@ -324,7 +325,8 @@ fn limited_path(path: &str) -> bool {
     !(path.starts_with("/_sim") || path.starts_with("/oauth/") || path == "/oauth")
 }
 
-/// `X-HubSpot-RateLimit-*` headers for an admission.
+/// `X-HubSpot-RateLimit-*` headers for an admission (never for searches: the secondly
+/// window has no headers, its deprecated `-Secondly` ones included).
 pub fn headers(adm: &Admission) -> HeaderMap {
     let mut h = HeaderMap::new();
     let mut put = |name: &'static str, value: u64| {
@@ -338,10 +340,6 @@ pub fn headers(adm: &Admission) -> HeaderMap {
             u64::try_from(w.interval_ms).unwrap_or_default(),
         );
     }
-    if let Some(w) = adm.secondly {
-        put("x-hubspot-ratelimit-secondly", w.max);
-        put("x-hubspot-ratelimit-secondly-remaining", w.remaining);
-    }
     if let Some(w) = adm.daily {
         put("x-hubspot-ratelimit-daily", w.max);
         put("x-hubspot-ratelimit-daily-remaining", w.remaining);
@@ -350,16 +348,28 @@ pub fn headers(adm: &Admission) -> HeaderMap {
 }
 
 /// HubSpot's 429 answer for `policy` (used by the limiter and by injected faults).
+///
+/// The ten-secondly and daily bodies carry `errorType`, `policyName` and `requestId`;
+/// the search (secondly) body is the one recorded from HubSpot: the standard error shape
+/// with category `RATE_LIMITS` and no policy name.
 pub fn too_many_requests(policy: Policy, retry_after_ms: Option<i64>) -> Response {
     let correlation_id = random_uuid();
-    let body = json!({
-        "status": "error",
-        "message": policy.message(),
-        "errorType": "RATE_LIMIT",
-        "correlationId": correlation_id,
-        "policyName": policy.name(),
-        "requestId": random_uuid(),
-    });
+    let body = match policy {
+        Policy::Secondly => json!({
+            "status": "error",
+            "message": policy.message(),
+            "correlationId": correlation_id,
+            "category": "RATE_LIMITS",
+        }),
+        Policy::TenSecondlyRolling | Policy::Daily => json!({
+            "status": "error",
+            "message": policy.message(),
+            "errorType": "RATE_LIMIT",
+            "correlationId": correlation_id,
+            "policyName": policy.name(),
+            "requestId": random_uuid(),
+        }),
+    };
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     if let Some(ms) = retry_after_ms {
         let secs = u64::try_from((ms + 999) / 1000).unwrap_or(1).max(1);
@@ -385,7 +395,8 @@ const RATE_HEADERS: [&str; 7] = [
 
 /// The middleware: counts the call, answers 429 when a window is full, and puts the
 /// `X-HubSpot-RateLimit-*` headers on every response of a limited call (replacing any
-/// the handler set, so that they show the figures of this call's admission).
+/// the handler set, so that they show the figures of this call's admission). Search
+/// answers (429s included) carry none, as HubSpot's.
 pub async fn enforce(State(sim): State<Sim>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if !limited_path(path) {
@@ -421,7 +432,9 @@ pub async fn enforce(State(sim): State<Sim>, request: Request, next: Next) -> Re
     for name in RATE_HEADERS {
         h.remove(name);
     }
-    h.extend(headers(&admission));
+    if !search {
+        h.extend(headers(&admission));
+    }
     response
 }
 

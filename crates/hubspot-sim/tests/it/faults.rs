@@ -136,6 +136,10 @@ async fn rate_limit_bursts_and_latency() {
     .await;
     let body: Value = sim.get(DETAILS, Some(&t)).await.json().await.unwrap();
     assert_eq!(body["message"], "You have reached your secondly limit.");
+    // The search limit's 429 as recorded from HubSpot: no policy name.
+    assert_eq!(body["category"], "RATE_LIMITS", "{body}");
+    assert!(body.get("policyName").is_none(), "{body}");
+    assert!(body.get("errorType").is_none(), "{body}");
 
     add_fault(
         &sim,
