@@ -4,6 +4,7 @@
 pub mod config;
 pub mod connector;
 pub mod http;
+pub mod limiter;
 pub mod methods;
 pub mod oauth;
 pub mod scopes;
