@@ -4,11 +4,13 @@
 
 pub mod consent;
 pub mod events;
+pub mod methods;
 pub mod retry;
 pub mod sweep;
 pub mod tokens;
 
 pub use consent::{Consent, ConsentOutcome, ConsentPolicy};
 pub use events::{EventDeliverer, EventKind, Events, EventsConfig};
+pub use methods::Methods;
 pub use sweep::Sweeper;
 pub use tokens::{TokenError, TokenManager};

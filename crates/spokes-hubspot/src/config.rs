@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::catalogue::{ApiPath, Family};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum OAuthApiVersion {
     /// The legacy endpoints, unsupported by HubSpot from 2027-02-16.
@@ -36,6 +38,9 @@ pub struct HubSpotConfig {
     pub oauth_version: OAuthApiVersion,
     /// Date version of the account-info API, e.g. `2026-03` (or `v3`).
     pub account_info_version: String,
+    /// Version of the CRM APIs: a date version (`2026-03`: `/crm/objects/2026-03/…`) or `v3`
+    /// (`/crm/v3/objects/…`).
+    pub crm_version: String,
     pub request_timeout_secs: u64,
 }
 
@@ -46,6 +51,7 @@ impl Default for HubSpotConfig {
             api_url: "https://api.hubapi.com".into(),
             oauth_version: OAuthApiVersion::default(),
             account_info_version: "2026-03".into(),
+            crm_version: "2026-03".into(),
             request_timeout_secs: 30,
         }
     }
@@ -65,6 +71,35 @@ impl HubSpotConfig {
 
     pub(crate) fn api(&self, path: &str) -> String {
         format!("{}{}", self.api_url.trim_end_matches('/'), path)
+    }
+
+    /// The path of a catalogue request for the configured versions (`{account_info_version}`
+    /// filled in; path parameters still as placeholders).
+    pub fn method_path(&self, path: &ApiPath) -> String {
+        let name = match path.family {
+            Family::Fixed => {
+                return path
+                    .rest
+                    .replace("{account_info_version}", &self.account_info_version);
+            }
+            Family::Objects => "objects",
+            Family::Properties => "properties",
+            Family::Associations => "associations",
+            Family::Pipelines => "pipelines",
+            Family::Owners => "owners",
+        };
+        let version = &self.crm_version;
+        if version.starts_with('v') {
+            // Associations are HubSpot's v4; the other families stay on the version given.
+            let version = if path.family == Family::Associations {
+                "v4"
+            } else {
+                version
+            };
+            format!("/crm/{version}/{name}{}", path.rest)
+        } else {
+            format!("/crm/{name}/{version}{}", path.rest)
+        }
     }
 
     pub fn request_timeout(&self) -> Duration {

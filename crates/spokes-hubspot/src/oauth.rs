@@ -251,9 +251,10 @@ impl OAuthClient {
 
     /// `GET /account-info/{version}/details`.
     pub async fn account_details(&self, access_token: &str) -> Result<Value, ApiError> {
-        let url = self
-            .config
-            .api(&crate::methods::account_details_path(&self.config));
+        let url = self.config.api(&format!(
+            "/account-info/{}/details",
+            self.config.account_info_version
+        ));
         http::get_json(&self.http, &url, access_token).await
     }
 

@@ -150,9 +150,13 @@ pub fn check(scopes: &[String]) -> ScopeCheck {
     result
 }
 
-/// True when `granted` satisfies one of `alternatives` (each alternative is one scope).
-pub fn satisfies(granted: &[String], alternatives: &[&str]) -> bool {
-    alternatives.is_empty() || alternatives.iter().any(|a| granted.iter().any(|g| g == a))
+/// True when `granted` holds every scope of at least one of the `alternatives` sets (no sets:
+/// nothing is needed).
+pub fn satisfies(granted: &[String], alternatives: &[Vec<String>]) -> bool {
+    alternatives.is_empty()
+        || alternatives
+            .iter()
+            .any(|set| set.iter().all(|s| granted.iter().any(|g| g == s)))
 }
 
 #[cfg(test)]

@@ -13,6 +13,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Machine-readable particulars, sent as `error.details` when set.
+    pub details: Option<serde_json::Value>,
+    /// HubSpot's id of a failed call, sent as `error.correlation_id` when set.
+    pub correlation_id: Option<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -23,6 +27,8 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
+            correlation_id: None,
         }
     }
 
@@ -53,7 +59,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(details) = self.details {
+            error["details"] = details;
+        }
+        if let Some(id) = self.correlation_id {
+            error["correlation_id"] = id.into();
+        }
+        let body = json!({ "error": error });
         (self.status, Json(body)).into_response()
     }
 }
@@ -84,6 +97,19 @@ impl From<TokenError> for ApiError {
                 message,
             ),
             TokenError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<spokes_hubspot::MethodError> for ApiError {
+    fn from(err: spokes_hubspot::MethodError) -> Self {
+        let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        Self {
+            status,
+            code: err.code,
+            message: err.message,
+            details: (!err.details.is_null()).then_some(err.details),
+            correlation_id: err.correlation_id,
         }
     }
 }

@@ -19,7 +19,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use spokes_core::{Clock, Secret};
 use spokes_engine::{
-    Consent, ConsentPolicy, EventDeliverer, Events, EventsConfig, Sweeper, TokenManager,
+    Consent, ConsentPolicy, EventDeliverer, Events, EventsConfig, Methods, Sweeper, TokenManager,
 };
 use spokes_hubspot::{HubSpotConfig, OAuthClient};
 use spokes_store::Store;
@@ -78,6 +78,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub tokens: Arc<TokenManager>,
     pub consent: Arc<Consent>,
+    /// Runs catalogue methods (scope gate, fresh token, the generic client).
+    pub methods: Arc<Methods>,
     pub events: Events,
     /// Console login attempts per client address.
     pub(crate) login_limiter: Arc<console::LoginLimiter>,
@@ -105,12 +107,15 @@ impl AppState {
                 refuse_shared_portals: config.refuse_shared_portals,
             },
         );
+        let tokens = Arc::new(tokens);
+        let methods = Methods::new(tokens.clone(), config.hubspot.clone());
         Self {
             store,
             clock,
             config: Arc::new(config),
-            tokens: Arc::new(tokens),
+            tokens,
             consent: Arc::new(consent),
+            methods: Arc::new(methods),
             events,
             login_limiter: Arc::default(),
         }

@@ -65,6 +65,8 @@ pub struct HubSpotSection {
     /// `2026-03` (default), `v3` or `v1`.
     pub oauth_version: String,
     pub account_info_version: String,
+    /// `2026-03` (default, `/crm/objects/2026-03/…`) or `v3` (`/crm/v3/objects/…`).
+    pub crm_version: String,
     pub request_timeout_secs: u64,
 }
 
@@ -128,6 +130,7 @@ impl Default for HubSpotSection {
             api_url: d.api_url,
             oauth_version: "2026-03".into(),
             account_info_version: d.account_info_version,
+            crm_version: d.crm_version,
             request_timeout_secs: d.request_timeout_secs,
         }
     }
@@ -241,6 +244,9 @@ impl Config {
             errors
                 .push("database.url must start with sqlite:, postgres:// or postgresql://".into());
         }
+        if !matches!(self.hubspot.crm_version.as_str(), "2026-03" | "v3") {
+            errors.push("hubspot.crm_version must be `2026-03` or `v3`".into());
+        }
         if !matches!(self.hubspot.oauth_version.as_str(), "2026-03" | "v3" | "v1") {
             errors.push("hubspot.oauth_version must be `2026-03`, `v3` or `v1`".into());
         }
@@ -292,6 +298,7 @@ impl Config {
                 _ => spokes_hubspot::OAuthApiVersion::V2026_03,
             },
             account_info_version: self.hubspot.account_info_version.clone(),
+            crm_version: self.hubspot.crm_version.clone(),
             request_timeout_secs: self.hubspot.request_timeout_secs,
         }
     }

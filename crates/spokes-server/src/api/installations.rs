@@ -1,7 +1,6 @@
 //! `/v1/accounts/{account}/connectors`: installations of the HubSpot connector, their auth
 //! links, disconnection and method calls.
 
-use spokes_core::ExposeSecret;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -12,7 +11,7 @@ use serde_json::{Value, json};
 use spokes_core::token::{new_id, random_token, sha256_hex};
 use spokes_core::{AuthLink, Installation, InstallationStatus, format_rfc3339};
 use spokes_hubspot::connector::{self, CONNECTOR_ID, CONNECTOR_NAME};
-use spokes_hubspot::{methods, scopes};
+use spokes_hubspot::{MethodInput, catalogue};
 
 use super::accounts;
 use super::connectors::{property_error, unknown_connector};
@@ -39,10 +38,6 @@ pub struct NewInstallation {
 pub struct AuthLinkBody {
     return_url: Option<String>,
 }
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct MethodBody {}
 
 async fn load(
     state: &AppState,
@@ -232,42 +227,26 @@ pub async fn call_method(
     State(state): State<AppState>,
     caller: Caller,
     Path((account_id, installation_id, method_id)): Path<(String, String, String)>,
-    OptionalJson(_body): OptionalJson<MethodBody>,
+    OptionalJson(input): OptionalJson<MethodInput>,
 ) -> ApiResult<Json<Value>> {
     let installation = load(&state, &caller, &account_id, &installation_id).await?;
-    let method = methods::find(&method_id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "method `{method_id}` does not exist; the HubSpot connector offers: {}",
-            methods::METHODS
-                .iter()
-                .map(|m| m.id)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    let granted = installation
-        .portal
-        .as_ref()
-        .map(|p| p.granted_scopes.clone())
-        .unwrap_or_default();
-    if installation.status == InstallationStatus::Authenticated
-        && !scopes::satisfies(&granted, method.required_scopes)
-    {
-        return Err(ApiError::forbidden(format!(
-            "`{}` needs one of the scopes {}, which the customer did not grant; add it to Scopes and have the customer reconnect",
-            method.id,
-            method.required_scopes.join(", ")
-        )));
+    let method = catalogue::find(&method_id).ok_or_else(|| unknown_method(&method_id))?;
+    let output = state.methods.call(&installation, method, &input).await?;
+    let mut answer = json!({ "data": output.data });
+    if method.paging != catalogue::Paging::None {
+        answer["paging"] = json!({ "next": output.next });
     }
-    let token = state.tokens.access_token(&installation).await?;
-    let data = state
-        .oauth()
-        .account_details(token.expose_secret())
-        .await
-        .map_err(|err| {
-            tracing::warn!(installation.id = %installation.id, method = method.id, http.status = err.status, "HubSpot call failed");
-            let status = if err.is_transient() { StatusCode::BAD_GATEWAY } else { StatusCode::UNPROCESSABLE_ENTITY };
-            ApiError::new(status, "hubspot_error", format!("HubSpot refused `{}`: {}", method.id, err.message))
-        })?;
-    Ok(Json(json!({ "data": data })))
+    Ok(Json(answer))
+}
+
+pub fn unknown_method(id: &str) -> ApiError {
+    let close = catalogue::close_matches(id);
+    ApiError::not_found(if close.is_empty() {
+        format!("method `{id}` does not exist; GET /v1/connectors/hubspot/methods lists them")
+    } else {
+        format!(
+            "method `{id}` does not exist; did you mean {}? GET /v1/connectors/hubspot/methods lists them all",
+            close.join(", ")
+        )
+    })
 }

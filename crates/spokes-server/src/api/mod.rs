@@ -3,6 +3,7 @@
 mod accounts;
 mod connectors;
 mod installations;
+mod methods;
 
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -20,6 +21,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/connectors", get(connectors::list))
         .route("/v1/connectors/{connector}", get(connectors::get))
+        .route("/v1/connectors/{connector}/methods", get(methods::list))
+        .route(
+            "/v1/connectors/{connector}/methods/{method}",
+            get(methods::get),
+        )
         .route(
             "/v1/connectors/{connector}/setup",
             put(connectors::put_setup),

@@ -453,11 +453,10 @@ async fn auth_link_needs_a_connector_setup_and_methods_must_exist() {
     assert_eq!(body["error"]["code"], "setup_missing");
     let (status, body) = env.call(&env.base, &id, "contacts.teleport").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let message = body["error"]["message"].as_str().expect("message");
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .expect("message")
-            .contains("account.get")
+        message.contains("did you mean") && message.contains("contacts.get"),
+        "{message}"
     );
     let (status, body) = env.call(&env.base, &id, "account.get").await;
     assert_eq!(status, StatusCode::CONFLICT);

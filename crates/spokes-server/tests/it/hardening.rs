@@ -28,7 +28,7 @@ where
 }
 
 impl TestEnv {
-    async fn counter(&self, name: &str) -> u64 {
+    pub async fn counter(&self, name: &str) -> u64 {
         self.sim_json(Method::GET, "/_sim/counters", None).await[name]
             .as_u64()
             .unwrap_or(0)

@@ -6,6 +6,7 @@ mod consent;
 mod console;
 mod events;
 mod hardening;
+mod methods;
 mod secrets;
 mod tokens;
 

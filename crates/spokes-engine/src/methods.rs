@@ -1,0 +1,93 @@
+//! The one execution path of a catalogue method, shared by the partner API and (later) the
+//! agents' tools and the cycles: the scope gate, a fresh token, the generic client.
+
+use std::sync::Arc;
+
+use spokes_core::{ExposeSecret, Installation, InstallationStatus};
+use spokes_hubspot::catalogue::MethodDef;
+use spokes_hubspot::client::Caller;
+use spokes_hubspot::{ApiClient, HubSpotConfig, MethodError, MethodInput, MethodOutput, scopes};
+
+use crate::tokens::{TokenError, TokenManager};
+
+pub struct Methods {
+    tokens: Arc<TokenManager>,
+    client: ApiClient,
+}
+
+impl Methods {
+    pub fn new(tokens: Arc<TokenManager>, config: HubSpotConfig) -> Self {
+        Self {
+            tokens,
+            client: ApiClient::new(config),
+        }
+    }
+
+    /// Runs `method` on the installation's portal.
+    pub async fn call(
+        &self,
+        installation: &Installation,
+        method: &MethodDef,
+        input: &MethodInput,
+    ) -> Result<MethodOutput, MethodError> {
+        if installation.status == InstallationStatus::Authenticated {
+            let granted = installation
+                .portal
+                .as_ref()
+                .map(|p| p.granted_scopes.as_slice())
+                .unwrap_or_default();
+            if !scopes::satisfies(granted, &method.scopes) {
+                return Err(MethodError::missing_scopes(
+                    method,
+                    &method.scopes,
+                    &seat_hint(method, granted),
+                ));
+            }
+        }
+        let token = self
+            .tokens
+            .access_token(installation)
+            .await
+            .map_err(token_error)?;
+        let caller = Caller {
+            access_token: token.expose_secret(),
+            installation_id: &installation.id,
+        };
+        let result = self.client.execute(method, input, caller).await;
+        if let Err(error) = &result {
+            tracing::info!(installation.id = %installation.id, method = %method.id, code = error.code, http.status = error.status, "method call failed");
+        }
+        result
+    }
+}
+
+/// HubSpot's consent drops `e-commerce` for a user without a paid Sales Hub seat.
+fn seat_hint(method: &MethodDef, granted: &[String]) -> String {
+    let needs_commerce = method
+        .scopes
+        .iter()
+        .any(|set| set.iter().any(|s| s == "e-commerce"));
+    if needs_commerce && !granted.iter().any(|g| g == "e-commerce") {
+        " HubSpot grants `e-commerce` only when the user who connects has a paid Sales Hub seat: if it was requested and is still missing, that user needs a seat.".into()
+    } else {
+        String::new()
+    }
+}
+
+fn token_error(err: TokenError) -> MethodError {
+    let message = err.to_string();
+    match err {
+        TokenError::NotConnected => MethodError::new(409, "not_connected", message),
+        TokenError::NeedsReauth(_) => MethodError::new(409, "needs_reauth", message),
+        TokenError::SetupMissing => MethodError::new(409, "setup_missing", message),
+        TokenError::Unavailable(_) => MethodError::unavailable(message),
+        TokenError::Store(store) => {
+            tracing::error!(error = %store, "could not read the installation's tokens");
+            MethodError::new(
+                500,
+                "internal",
+                "something went wrong inside Spokes; the server log has the details",
+            )
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The CRM record methods of the standard objects: the same six requests for each object
+//! type (get, list, search, create, update, delete) and the lookups HubSpot serves on them.
+
+use serde_json::{Value, json};
+
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Param, Verb};
+
+/// A standard object type with record methods in the catalogue.
+struct ObjectType {
+    /// API name and id prefix: `contacts`.
+    plural: &'static str,
+    /// `Contact`.
+    singular: &'static str,
+    /// `Contacts`.
+    category: &'static str,
+    read: &'static [&'static [&'static str]],
+    write: &'static [&'static [&'static str]],
+    /// Why a partner might be refused beyond scopes (shown in descriptions).
+    note: &'static str,
+}
+
+/// The retired legacy `contacts` scope covered contacts, companies and deals.
+const OBJECTS: &[ObjectType] = &[
+    ObjectType {
+        plural: "contacts",
+        singular: "Contact",
+        category: "Contacts",
+        read: &[&["crm.objects.contacts.read"], &["contacts"]],
+        write: &[&["crm.objects.contacts.write"], &["contacts"]],
+        note: "",
+    },
+    ObjectType {
+        plural: "companies",
+        singular: "Company",
+        category: "Companies",
+        read: &[&["crm.objects.companies.read"], &["contacts"]],
+        write: &[&["crm.objects.companies.write"], &["contacts"]],
+        note: "",
+    },
+    ObjectType {
+        plural: "deals",
+        singular: "Deal",
+        category: "Deals",
+        read: &[&["crm.objects.deals.read"], &["contacts"]],
+        write: &[&["crm.objects.deals.write"], &["contacts"]],
+        note: "",
+    },
+    ObjectType {
+        plural: "tickets",
+        singular: "Ticket",
+        category: "Tickets",
+        read: &[&["tickets"]],
+        write: &[&["tickets"]],
+        note: "",
+    },
+    ObjectType {
+        plural: "products",
+        singular: "Product",
+        category: "Products",
+        read: &[&["crm.objects.products.read"], &["e-commerce"]],
+        write: &[&["crm.objects.products.write"], &["e-commerce"]],
+        note: " The HubSpot user who connected needs a paid Sales Hub seat.",
+    },
+    ObjectType {
+        plural: "line_items",
+        singular: "Line Item",
+        category: "Line Items",
+        read: &[&["crm.objects.line_items.read"], &["e-commerce"]],
+        write: &[&["crm.objects.line_items.write"], &["e-commerce"]],
+        note: " The HubSpot user who connected needs a paid Sales Hub seat.",
+    },
+];
+
+fn sets(alternatives: &[&[&str]]) -> Vec<Vec<String>> {
+    alternatives
+        .iter()
+        .map(|set| set.iter().map(|s| s.to_string()).collect())
+        .collect()
+}
+
+fn param(
+    name: &str,
+    location: Location,
+    json_type: JsonType,
+    required: bool,
+    description: &str,
+) -> Param {
+    Param {
+        name: name.into(),
+        location,
+        json_type,
+        required,
+        description: description.into(),
+    }
+}
+
+fn id_param(singular: &str) -> Param {
+    param(
+        "id",
+        Location::Path,
+        JsonType::String,
+        true,
+        &format!(
+            "The {} record id (`hs_object_id`).",
+            singular.to_lowercase()
+        ),
+    )
+}
+
+fn properties_param() -> Param {
+    param(
+        "properties",
+        Location::Query,
+        JsonType::String,
+        false,
+        "Comma-separated property names to return (default: HubSpot's default set).",
+    )
+}
+
+fn record_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string"},
+        "properties": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "updatedAt": {"type": "string", "format": "date-time"},
+        "archived": {"type": "boolean"}
+    }})
+}
+
+fn records_schema() -> Value {
+    json!({"type": "array", "items": record_schema()})
+}
+
+fn objects_path(rest: String) -> ApiPath {
+    ApiPath {
+        family: Family::Objects,
+        rest,
+    }
+}
+
+fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
+    let p = o.plural;
+    let one = o.singular;
+    let lower = one.to_lowercase();
+    let base = MethodDef {
+        id: String::new(),
+        category: o.category.into(),
+        name: String::new(),
+        description: String::new(),
+        verb: Verb::Get,
+        path: objects_path(format!("/{p}")),
+        params: Vec::new(),
+        body: Body::None,
+        scopes: sets(o.read),
+        paging: Paging::None,
+        writes: false,
+        output: record_schema(),
+        absent_is_null: false,
+    };
+    let write = |id: &str, name: String, description: String, verb: Verb, rest: String| MethodDef {
+        id: format!("{p}.{id}"),
+        name,
+        description: format!("{description}{}", o.note),
+        verb,
+        path: objects_path(rest),
+        scopes: sets(o.write),
+        writes: true,
+        ..base.clone()
+    };
+    vec![
+        MethodDef {
+            id: format!("{p}.get"),
+            name: format!("Get {one}"),
+            description: format!("One {lower} by its record id.{}", o.note),
+            path: objects_path(format!("/{p}/{{id}}")),
+            params: vec![
+                id_param(one),
+                properties_param(),
+                param(
+                    "associations",
+                    Location::Query,
+                    JsonType::String,
+                    false,
+                    "Comma-separated object types whose associated ids to include.",
+                ),
+            ],
+            ..base.clone()
+        },
+        MethodDef {
+            id: format!("{p}.list"),
+            name: format!("List {}", o.category),
+            description: format!(
+                "Every {lower}, oldest first, a page at a time (or all pages with `paging.all`).{}",
+                o.note
+            ),
+            params: vec![
+                properties_param(),
+                param(
+                    "archived",
+                    Location::Query,
+                    JsonType::Boolean,
+                    false,
+                    "List archived records instead.",
+                ),
+            ],
+            paging: Paging::Cursor,
+            output: records_schema(),
+            ..base.clone()
+        },
+        MethodDef {
+            id: format!("{p}.search"),
+            name: format!("Search {}", o.category),
+            description: format!(
+                "{} matching filters, with sorts and a text query (HubSpot's search API: at most 10,000 results, 5 requests a second).{}",
+                o.category, o.note
+            ),
+            verb: Verb::Post,
+            path: objects_path(format!("/{p}/search")),
+            params: vec![
+                param(
+                    "filterGroups",
+                    Location::Body,
+                    JsonType::Array,
+                    false,
+                    "Groups of filters (`{filters: [{propertyName, operator, value}]}`); a record matches any group whose filters all match.",
+                ),
+                param(
+                    "sorts",
+                    Location::Body,
+                    JsonType::Array,
+                    false,
+                    "Sort orders, e.g. `[{propertyName: \"createdate\", direction: \"DESCENDING\"}]`.",
+                ),
+                param(
+                    "query",
+                    Location::Body,
+                    JsonType::String,
+                    false,
+                    "Text searched in the default searchable properties.",
+                ),
+                param(
+                    "properties",
+                    Location::Body,
+                    JsonType::Array,
+                    false,
+                    "Property names to return.",
+                ),
+            ],
+            body: Body::Params,
+            paging: Paging::Cursor,
+            output: records_schema(),
+            ..base.clone()
+        },
+        write(
+            "create",
+            format!("Create {one}"),
+            format!("Creates a {lower} from HubSpot property values (`fields`)."),
+            Verb::Post,
+            format!("/{p}"),
+        )
+        .with_body(p),
+        MethodDef {
+            params: vec![id_param(one)],
+            ..write(
+                "update",
+                format!("Update {one}"),
+                format!("Changes property values (`fields`) of one {lower}."),
+                Verb::Patch,
+                format!("/{p}/{{id}}"),
+            )
+            .with_body(p)
+        },
+        MethodDef {
+            params: vec![id_param(one)],
+            output: json!({"type": "null"}),
+            ..write(
+                "delete",
+                format!("Delete {one}"),
+                format!("Archives one {lower} (HubSpot keeps it restorable for 90 days)."),
+                Verb::Delete,
+                format!("/{p}/{{id}}"),
+            )
+        },
+    ]
+}
+
+impl MethodDef {
+    fn with_body(self, object_type: &str) -> Self {
+        Self {
+            body: Body::Properties {
+                object_type: object_type.into(),
+                required: Vec::new(),
+            },
+            ..self
+        }
+    }
+}
+
+pub(super) fn methods() -> Vec<MethodDef> {
+    let mut methods: Vec<MethodDef> = OBJECTS.iter().flat_map(methods_of).collect();
+    let contacts = &OBJECTS[0];
+    methods.push(MethodDef {
+        id: "contacts.get_by_email".into(),
+        category: contacts.category.into(),
+        name: "Get Contact by Email".into(),
+        description: "One contact by its email address; `null` when no contact has it.".into(),
+        verb: Verb::Get,
+        // HubSpot reads a record by a unique property with `idProperty`.
+        path: objects_path("/contacts/{email}?idProperty=email".into()),
+        params: vec![
+            param(
+                "email",
+                Location::Path,
+                JsonType::String,
+                true,
+                "The contact's email address.",
+            ),
+            properties_param(),
+        ],
+        body: Body::None,
+        scopes: sets(contacts.read),
+        paging: Paging::None,
+        writes: false,
+        output: json!({"oneOf": [record_schema(), {"type": "null"}]}),
+        absent_is_null: true,
+    });
+    methods
+}

@@ -1,0 +1,220 @@
+//! A method call's failure, normalised from HubSpot's answer (or from Spokes' own checks) to
+//! a stable code the partner can act on.
+
+use serde_json::{Value, json};
+
+use crate::catalogue::{MethodDef, ScopeSets};
+
+/// What went wrong with a method call. `status` is the HTTP status Spokes answers with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct MethodError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    /// HubSpot's `correlationId`, for HubSpot support.
+    pub correlation_id: Option<String>,
+    /// Machine-readable particulars (missing scopes, per-property messages, existing id, …).
+    pub details: Value,
+}
+
+impl MethodError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            correlation_id: None,
+            details: Value::Null,
+        }
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// Bad input, found before anything was sent; `problems` names each bad value.
+    pub fn invalid_parameters(method: &MethodDef, problems: Vec<String>) -> Self {
+        Self::new(
+            400,
+            "invalid_parameters",
+            format!(
+                "`{}` was not called: {}. GET /v1/connectors/hubspot/methods/{} shows its parameters and fields",
+                method.id,
+                problems.join("; "),
+                method.id
+            ),
+        )
+        .with_details(json!({ "problems": problems }))
+    }
+
+    /// The installation was not granted any of the method's scope sets.
+    pub fn missing_scopes(method: &MethodDef, needed: &ScopeSets, hint: &str) -> Self {
+        let alternatives: Vec<String> = needed.iter().map(|set| set.join(" + ")).collect();
+        Self::new(
+            403,
+            "missing_scopes",
+            format!(
+                "`{}` needs the scope{} {}, which this connection was not granted; add {} to Scopes or OptionalScopes (the connector setup or the installation) and have the customer reconnect.{hint}",
+                method.id,
+                if alternatives.len() == 1 { "" } else { "s of one of" },
+                alternatives.join(" or "),
+                if alternatives.len() == 1 { "it" } else { "one of them" },
+            ),
+        )
+        .with_details(json!({ "required_scopes": needed }))
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(503, "hubspot_unavailable", message)
+    }
+
+    /// A write whose fate is unknown: HubSpot may or may not have acted.
+    pub fn outcome_unknown(method: &MethodDef, why: &str) -> Self {
+        Self::new(
+            502,
+            "outcome_unknown",
+            format!(
+                "`{}` was sent to HubSpot but {why}, so Spokes cannot tell whether HubSpot acted; check before trying again",
+                method.id
+            ),
+        )
+    }
+
+    /// From HubSpot's error answer to `method`.
+    pub fn from_hubspot(method: &MethodDef, status: u16, body: &[u8]) -> Self {
+        let parsed: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let text = |name: &str| parsed.get(name).and_then(Value::as_str).map(str::to_owned);
+        let category = text("category").unwrap_or_default();
+        let hubspot_message =
+            text("message").unwrap_or_else(|| format!("HubSpot answered HTTP {status}"));
+        let mut error = match (status, category.as_str()) {
+            (403, "MISSING_SCOPES") => {
+                let context = &parsed["errors"][0]["context"];
+                let listed = |name: &str| -> Vec<String> {
+                    context[name]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|s| s.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let needed: ScopeSets =
+                    [listed("requiredGranularScopes"), listed("requiredScopes")]
+                        .into_iter()
+                        .filter(|set| !set.is_empty())
+                        .collect();
+                Self::missing_scopes(method, &needed, " (HubSpot refused the call.)")
+            }
+            (403, _) if is_commerce(method) => Self::new(
+                403,
+                "sales_hub_seat_required",
+                format!(
+                    "HubSpot refused `{}`: Products and Line Items need the HubSpot user who connected the portal to have a paid Sales Hub seat. Give that user a seat, or have a user with one reconnect. ({hubspot_message})",
+                    method.id
+                ),
+            ),
+            (401, _) => Self::new(
+                409,
+                "needs_reauth",
+                format!(
+                    "HubSpot no longer accepts this connection's token ({hubspot_message}); the customer must reconnect"
+                ),
+            ),
+            (404, _) => Self::new(
+                404,
+                "not_found",
+                format!(
+                    "HubSpot found nothing for `{}`: {hubspot_message}",
+                    method.id
+                ),
+            ),
+            (409, _) => {
+                let existing = existing_id(&hubspot_message);
+                Self::new(
+                    409,
+                    "conflict",
+                    format!(
+                        "`{}` conflicts with an existing record: {hubspot_message}",
+                        method.id
+                    ),
+                )
+                .with_details(json!({ "existing_id": existing }))
+            }
+            (429, _) => Self::new(
+                429,
+                "rate_limited",
+                format!("HubSpot's rate limit for this portal was reached: {hubspot_message}"),
+            ),
+            (400 | 422, _) => {
+                let properties: Vec<Value> = parsed["errors"]
+                    .as_array()
+                    .map(|errors| {
+                        errors
+                            .iter()
+                            .map(|e| json!({
+                                "property": e["context"]["propertyName"].get(0).or(e.get("name")).cloned().unwrap_or(Value::Null),
+                                "message": e["message"].clone(),
+                            }))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Self::new(
+                    422,
+                    "validation_failed",
+                    format!(
+                        "HubSpot refused the values of `{}`: {hubspot_message}",
+                        method.id
+                    ),
+                )
+                .with_details(json!({ "errors": properties }))
+            }
+            (s, _) if s >= 500 => Self::unavailable(format!(
+                "HubSpot failed on `{}` (HTTP {s}): {hubspot_message}; try again shortly",
+                method.id
+            )),
+            (s, _) => Self::new(
+                502,
+                "hubspot_error",
+                format!(
+                    "HubSpot answered `{}` with HTTP {s}: {hubspot_message}",
+                    method.id
+                ),
+            ),
+        };
+        error.correlation_id = text("correlationId");
+        error
+    }
+}
+
+fn is_commerce(method: &MethodDef) -> bool {
+    matches!(method.category.as_str(), "Products" | "Line Items")
+}
+
+/// HubSpot's conflict messages end in "Existing ID: 123".
+fn existing_id(message: &str) -> Option<String> {
+    let (_, rest) = message.rsplit_once("Existing ID:")?;
+    let id: String = rest
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (!id.is_empty()).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_existing_id_of_a_conflict() {
+        assert_eq!(
+            existing_id("Contact already exists. Existing ID: 1234501").as_deref(),
+            Some("1234501")
+        );
+        assert_eq!(existing_id("Conflict"), None);
+    }
+}

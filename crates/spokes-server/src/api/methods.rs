@@ -1,0 +1,110 @@
+//! `/v1/connectors/hubspot/methods`: the method catalogue, for partners and their tools.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spokes_hubspot::catalogue::{self, Body, Location, MethodDef, Paging};
+use spokes_hubspot::connector::CONNECTOR_ID;
+
+use super::connectors::unknown_connector;
+use super::installations::unknown_method;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiResult;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// Only this category (case-insensitive).
+    category: Option<String>,
+    /// Only methods whose id, name or description contains this text (case-insensitive).
+    q: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(connector): Path<String>,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Value>> {
+    if connector != CONNECTOR_ID {
+        return Err(unknown_connector(&connector));
+    }
+    let q = filter.q.as_deref().map(str::to_lowercase);
+    let methods: Vec<Value> = catalogue::all()
+        .iter()
+        .filter(|m| {
+            filter
+                .category
+                .as_ref()
+                .is_none_or(|c| m.category.eq_ignore_ascii_case(c))
+        })
+        .filter(|m| {
+            q.as_ref().is_none_or(|q| {
+                [&m.id, &m.name, &m.description]
+                    .iter()
+                    .any(|text| text.to_lowercase().contains(q))
+            })
+        })
+        .map(|m| summary(&state, m))
+        .collect();
+    Ok(Json(json!({ "methods": methods })))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((connector, method)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    if connector != CONNECTOR_ID {
+        return Err(unknown_connector(&connector));
+    }
+    let method = catalogue::find(&method).ok_or_else(|| unknown_method(&method))?;
+    let mut body = summary(&state, method);
+    body["input_schema"] = catalogue::input_schema(method);
+    body["output_schema"] = catalogue::output_schema(method);
+    Ok(Json(body))
+}
+
+fn summary(state: &AppState, m: &MethodDef) -> Value {
+    let parameters: Vec<Value> = m
+        .params
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "in": match p.location {
+                    Location::Path => "path",
+                    Location::Query => "query",
+                    Location::Body => "body",
+                },
+                "type": p.json_type.as_str(),
+                "required": p.required,
+                "description": p.description,
+            })
+        })
+        .collect();
+    let fields = match &m.body {
+        Body::Properties {
+            object_type,
+            required,
+        } => json!({"properties_of": object_type, "required": required}),
+        _ => Value::Null,
+    };
+    json!({
+        "id": m.id,
+        "category": m.category,
+        "name": m.name,
+        "description": m.description,
+        "request": {"method": m.verb.as_str(), "path": state.config.hubspot.method_path(&m.path)},
+        "parameters": parameters,
+        "fields": fields,
+        "required_scopes": m.scopes,
+        "paging": match m.paging {
+            Paging::None => "none",
+            Paging::Cursor => "cursor",
+        },
+        "writes": m.writes,
+    })
+}

@@ -1,0 +1,468 @@
+//! The method layer: the catalogue API, the generic client on CRM records, validation before
+//! sending, the scope gate, HubSpot's errors normalised, and retries that never duplicate a
+//! write.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{TestEnv, read};
+
+impl TestEnv {
+    /// Calls `method` on installation `id` of account `acme` with `input`.
+    pub async fn method(&self, id: &str, method: &str, input: Value) -> (StatusCode, Value) {
+        self.send_json(
+            Method::POST,
+            &format!("/v1/accounts/acme/connectors/{id}/methods/{method}"),
+            input,
+        )
+        .await
+    }
+
+    /// Creates a contact through Spokes and returns its id.
+    async fn new_contact(&self, id: &str, email: &str) -> String {
+        let (status, body) = self
+            .method(
+                id,
+                "contacts.create",
+                json!({"fields": {"email": email, "firstname": "Ada"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"]["id"].as_str().expect("id").to_string()
+    }
+
+    async fn sim_fault(&self, fault: Value) {
+        self.sim_json(Method::POST, "/_sim/faults", Some(fault))
+            .await;
+    }
+
+    /// Records of `object_type` the simulator holds for Acme Inc, counted behind Spokes' back.
+    async fn sim_count(&self, id: &str, object_type: &str) -> usize {
+        let (status, body) = self
+            .method(
+                id,
+                &format!("{object_type}.list"),
+                json!({"paging": {"all": true}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["data"].as_array().expect("records").len()
+    }
+}
+
+#[tokio::test]
+async fn the_catalogue_lists_and_describes_methods() {
+    let env = TestEnv::start().await;
+    let (status, body) = env.get_json("/v1/connectors/hubspot/methods").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ids: Vec<&str> = body["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    for id in [
+        "account.get",
+        "contacts.create",
+        "contacts.get_by_email",
+        "companies.search",
+        "deals.update",
+        "tickets.delete",
+        "products.list",
+        "line_items.get",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+
+    let (_, deals) = env
+        .get_json("/v1/connectors/hubspot/methods?category=deals")
+        .await;
+    let deals = deals["methods"].as_array().expect("methods");
+    assert!(!deals.is_empty());
+    assert!(deals.iter().all(|m| m["category"] == "Deals"), "{deals:?}");
+    let (_, found) = env
+        .get_json("/v1/connectors/hubspot/methods?q=by%20email")
+        .await;
+    assert_eq!(
+        found["methods"][0]["id"], "contacts.get_by_email",
+        "{found}"
+    );
+
+    let (status, create) = env
+        .get_json("/v1/connectors/hubspot/methods/contacts.create")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{create}");
+    assert_eq!(create["category"], "Contacts");
+    assert_eq!(create["name"], "Create Contact");
+    assert_eq!(create["writes"], true);
+    assert_eq!(create["request"]["method"], "POST");
+    assert_eq!(create["request"]["path"], "/crm/objects/2026-03/contacts");
+    assert_eq!(
+        create["required_scopes"],
+        json!([["crm.objects.contacts.write"], ["contacts"]])
+    );
+    assert_eq!(create["input_schema"]["type"], "object");
+    assert!(create["input_schema"]["properties"]["fields"].is_object());
+    assert!(create["output_schema"]["properties"]["data"].is_object());
+
+    let (status, missing) = env
+        .get_json("/v1/connectors/hubspot/methods/contacts.teleport")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("contacts.get")
+    );
+}
+
+#[tokio::test]
+async fn contacts_round_trip_through_the_generic_client() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let ada = env.new_contact(&id, "ada@example.com").await;
+    env.new_contact(&id, "grace@example.com").await;
+
+    let (status, got) = env
+        .method(
+            &id,
+            "contacts.get",
+            json!({"parameters": {"id": ada, "properties": "email,firstname"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["data"]["properties"]["email"], "ada@example.com");
+    assert_eq!(got["data"]["properties"]["firstname"], "Ada");
+
+    let (status, updated) = env
+        .method(
+            &id,
+            "contacts.update",
+            json!({"parameters": {"id": ada}, "fields": {"lastname": "Lovelace"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["data"]["properties"]["lastname"], "Lovelace");
+
+    let (status, by_email) = env
+        .method(
+            &id,
+            "contacts.get_by_email",
+            json!({"parameters": {"email": "ada@example.com", "properties": "lastname"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{by_email}");
+    assert_eq!(by_email["data"]["id"], ada.as_str());
+    assert_eq!(by_email["data"]["properties"]["lastname"], "Lovelace");
+    let (status, nobody) = env
+        .method(
+            &id,
+            "contacts.get_by_email",
+            json!({"parameters": {"email": "nobody@example.com"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{nobody}");
+    assert_eq!(nobody["data"], Value::Null);
+
+    // One page at a time, then every page at once.
+    let (status, first) = env
+        .method(&id, "contacts.list", json!({"paging": {"limit": 1}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["data"].as_array().expect("page").len(), 1);
+    let next = first["paging"]["next"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let (_, second) = env
+        .method(
+            &id,
+            "contacts.list",
+            json!({"paging": {"limit": 1, "after": next}}),
+        )
+        .await;
+    assert_eq!(second["data"].as_array().expect("page").len(), 1);
+    assert_ne!(first["data"][0]["id"], second["data"][0]["id"]);
+    assert_eq!(env.sim_count(&id, "contacts").await, 2);
+
+    let (status, found) = env
+        .method(
+            &id,
+            "contacts.search",
+            json!({"parameters": {"filterGroups": [{"filters": [
+                {"propertyName": "lastname", "operator": "EQ", "value": "Lovelace"}
+            ]}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let found = found["data"].as_array().expect("results");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["id"], ada.as_str());
+
+    let (status, deleted) = env
+        .method(&id, "contacts.delete", json!({"parameters": {"id": ada}}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
+    let (status, gone) = env
+        .method(&id, "contacts.get", json!({"parameters": {"id": ada}}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
+    assert_eq!(gone["error"]["code"], "not_found");
+    assert!(gone["error"]["correlation_id"].is_string(), "{gone}");
+}
+
+#[tokio::test]
+async fn every_standard_object_family_reads_and_writes() {
+    let env = TestEnv::start().await;
+    env.sim_json(
+        Method::PATCH,
+        "/_sim/config",
+        Some(json!({"require_sales_hub_seat": false})),
+    )
+    .await;
+    env.setup_connector(json!({"OptionalScopes": "content reports e-commerce forms tickets"}))
+        .await;
+    let id = env.new_installation("acme", json!({})).await;
+    env.connect("acme", &id, "Acme Inc", "allow").await;
+    for (object_type, fields) in [
+        (
+            "companies",
+            json!({"name": "Initech", "domain": "initech.example"}),
+        ),
+        (
+            "deals",
+            json!({"dealname": "Big one", "pipeline": "default", "dealstage": "appointmentscheduled"}),
+        ),
+        (
+            "tickets",
+            json!({"subject": "Broken", "hs_pipeline": "0", "hs_pipeline_stage": "1"}),
+        ),
+        ("products", json!({"name": "Widget", "price": "10"})),
+        (
+            "line_items",
+            json!({"name": "Widget line", "quantity": "2", "price": "10"}),
+        ),
+    ] {
+        let (status, created) = env
+            .method(
+                &id,
+                &format!("{object_type}.create"),
+                json!({"fields": fields}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{object_type}: {created}");
+        let record = created["data"]["id"].as_str().expect("id").to_string();
+        let (status, got) = env
+            .method(
+                &id,
+                &format!("{object_type}.get"),
+                json!({"parameters": {"id": record}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{object_type}: {got}");
+        assert_eq!(got["data"]["id"], record.as_str());
+        assert_eq!(env.sim_count(&id, object_type).await, 1, "{object_type}");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_is_sent() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let before = env.counter("api_requests").await;
+    for (method, input, expected) in [
+        ("contacts.get", json!({}), "missing required parameter `id`"),
+        (
+            "contacts.get",
+            json!({"parameters": {"id": 7}}),
+            "parameter `id` must be of type string",
+        ),
+        (
+            "contacts.list",
+            json!({"parameters": {"colour": "red"}}),
+            "unknown parameter `colour`",
+        ),
+        (
+            "contacts.list",
+            json!({"paging": {"limit": 500}}),
+            "`paging.limit` must be between 1 and 100",
+        ),
+        (
+            "account.get",
+            json!({"fields": {"a": "b"}}),
+            "this method takes no `fields`",
+        ),
+        (
+            "contacts.create",
+            json!({"fields": {"email": {"nested": true}}}),
+            "field `email` must be a string",
+        ),
+    ] {
+        let (status, body) = env.method(&id, method, input).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameters");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(message.contains(expected), "{method}: {message}");
+    }
+    assert_eq!(
+        env.counter("api_requests").await,
+        before,
+        "nothing reached HubSpot"
+    );
+
+    // Property names are checked against the portal's own properties (custom ones too).
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.create",
+            json!({"fields": {"email": "x@example.com", "favourite_colour": "red", "hs_object_id": "1"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let problems = body["error"]["details"]["problems"].to_string();
+    assert!(
+        problems.contains("unknown property `favourite_colour`"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("property `hs_object_id` is read-only"),
+        "{problems}"
+    );
+    assert_eq!(env.sim_count(&id, "contacts").await, 0);
+
+    let (status, body) = read(
+        env.request(
+            Method::POST,
+            &format!("/v1/accounts/acme/connectors/{id}/methods/contacts.list"),
+        )
+        .json(&json!({"paramters": {}}))
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn the_scope_gate_names_what_is_missing() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let before = env.counter("api_requests").await;
+    let (status, body) = env.method(&id, "tickets.list", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "missing_scopes");
+    assert_eq!(
+        body["error"]["details"]["required_scopes"],
+        json!([["tickets"]])
+    );
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("Scopes or OptionalScopes") && message.contains("reconnect"),
+        "{message}"
+    );
+    assert_eq!(env.counter("api_requests").await, before);
+
+    // Acme Starter's user has no paid Sales Hub seat: HubSpot dropped `e-commerce`.
+    let starter = env.new_installation("acme", json!({})).await;
+    env.connect("acme", &starter, "Acme Starter", "allow").await;
+    let (status, body) = env.method(&starter, "products.list", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "missing_scopes");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("paid Sales Hub seat"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn hubspot_errors_come_back_as_stable_codes() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let ada = env.new_contact(&id, "ada@example.com").await;
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.create",
+            json!({"fields": {"email": "ada@example.com"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
+    assert_eq!(body["error"]["details"]["existing_id"], ada.as_str());
+
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.update",
+            json!({"parameters": {"id": "999999999"}, "fields": {"firstname": "X"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "not_found");
+
+    env.sim_fault(
+        json!({"path": "/crm/objects/2026-03/contacts", "method": "GET", "fault": {"status": 503}}),
+    )
+    .await;
+    let (status, body) = env.method(&id, "contacts.list", json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "hubspot_unavailable");
+}
+
+#[tokio::test]
+async fn reads_are_retried_and_writes_never_duplicated() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    env.new_contact(&id, "ada@example.com").await;
+
+    // A read survives two failures in a row.
+    env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "GET", "fault": {"status": 502}, "count": 2}))
+        .await;
+    let (status, body) = env.method(&id, "contacts.list", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A 5xx on a create may have created it: not retried, reported as unavailable.
+    env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"status": 500}, "count": 1}))
+        .await;
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.create",
+            json!({"fields": {"email": "grace@example.com"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    // A connection reset after sending: the outcome is unknown, and it is said so.
+    env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"reset": true}, "count": 1}))
+        .await;
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.create",
+            json!({"fields": {"email": "linus@example.com"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error"]["code"], "outcome_unknown");
+    // A 429 is refused before HubSpot acts: retried, created once.
+    env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"rate_limit": "TEN_SECONDLY_ROLLING"}, "count": 1}))
+        .await;
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.create",
+            json!({"fields": {"email": "margaret@example.com"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        env.sim_count(&id, "contacts").await,
+        2,
+        "no create was sent twice"
+    );
+}
