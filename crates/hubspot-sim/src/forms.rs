@@ -634,6 +634,13 @@ pub async fn submit(
         .and_then(|c| c.get("pageUri"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let hutk = obj
+        .get("context")
+        .and_then(|c| c.get("hutk"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
     let form = sim.with(|s| {
         s.forms
             .forms(portal)
@@ -716,7 +723,28 @@ pub async fn submit(
         return Err(submission_error(errors));
     }
     let app = caller.token.app_id;
-    let (contact_id, ev) = sim.with(|s| upsert_contact(s, portal, app, &values))?;
+    let (contact_id, ev) = sim.with(|s| {
+        let (id, ev) = upsert_contact(s, portal, app, &values)?;
+        // The submission's `hutk` names the contact; a new contact without one gets a
+        // fresh token (see `contacts_v1`).
+        if let Some(id) = id {
+            let store = s.crm.portal(portal).store(ObjectKind::Contacts);
+            let has_token = store
+                .live
+                .get(&id)
+                .and_then(|r| crate::contacts_v1::utk_of(&s.user_tokens, portal, id, r))
+                .is_some();
+            match &hutk {
+                Some(t) => s.user_tokens.set(portal, id, t),
+                None if !has_token => {
+                    s.user_tokens
+                        .set(portal, id, &crate::contacts_v1::random_utk());
+                }
+                None => {}
+            }
+        }
+        Ok::<_, ApiError>((id, ev))
+    })?;
     ev.emit(&sim, portal);
     sim.with(|s| {
         let seq = s.forms.seq();

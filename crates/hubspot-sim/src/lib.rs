@@ -18,12 +18,14 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod catalogue;
+pub mod contacts_v1;
 pub mod crm;
 pub mod errors;
 pub mod faults;
 pub mod forms;
 pub mod ids;
 pub mod limits;
+pub mod lists;
 pub mod middleware;
 pub mod oauth;
 pub mod pages;
@@ -51,6 +53,8 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
         .merge(account::routes())
         .merge(crm::routes())
         .merge(forms::routes())
+        .merge(lists::routes())
+        .merge(contacts_v1::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(limits::routes())

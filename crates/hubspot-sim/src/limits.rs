@@ -320,6 +320,14 @@ impl LimitState {
     }
 }
 
+/// Whether a POST path is a CRM search (`/crm/v3/objects/{type}/search`,
+/// `/crm/objects/2026-03/{type}/search`): only those have the search limit (the lists
+/// search, for one, does not).
+fn is_crm_search(path: &str) -> bool {
+    (path.starts_with("/crm/v3/objects/") || path.starts_with("/crm/objects/"))
+        && path.ends_with("/search")
+}
+
 /// Whether the limiter looks at this path at all.
 fn limited_path(path: &str) -> bool {
     !(path.starts_with("/_sim") || path.starts_with("/oauth/") || path == "/oauth")
@@ -402,7 +410,7 @@ pub async fn enforce(State(sim): State<Sim>, request: Request, next: Next) -> Re
     if !limited_path(path) {
         return next.run(request).await;
     }
-    let search = request.method() == Method::POST && path.ends_with("/search");
+    let search = request.method() == Method::POST && is_crm_search(path);
     let Some(token) = crate::auth::bearer(request.headers()) else {
         return next.run(request).await;
     };

@@ -368,6 +368,10 @@ pub struct State {
     pub crm: crate::crm::CrmState,
     /// Marketing forms and their submissions, per portal.
     pub forms: crate::forms::FormsState,
+    /// Lists v3, per portal.
+    pub lists: crate::lists::ListsState,
+    /// User tokens given by form submissions.
+    pub user_tokens: crate::contacts_v1::UserTokens,
 }
 
 impl State {
@@ -388,6 +392,8 @@ impl State {
             webhooks: crate::webhooks::WebhookState::default(),
             crm: crate::crm::CrmState::default(),
             forms: crate::forms::FormsState::default(),
+            lists: crate::lists::ListsState::default(),
+            user_tokens: crate::contacts_v1::UserTokens::default(),
         }
     }
 

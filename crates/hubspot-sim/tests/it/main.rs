@@ -18,6 +18,7 @@ mod crm_webhooks;
 mod faults;
 mod forms;
 mod limits;
+mod lists;
 mod support;
 mod tokens;
 mod webhooks;
