@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod consent;
+mod contacts_v1;
 mod crm_associations;
 mod crm_objects;
 mod crm_owners;
