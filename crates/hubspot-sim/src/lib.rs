@@ -17,6 +17,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod calling;
 pub mod catalogue;
 pub mod contacts_v1;
 pub mod crm;
@@ -55,6 +56,7 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
         .merge(forms::routes())
         .merge(lists::routes())
         .merge(contacts_v1::routes())
+        .merge(calling::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(limits::routes())

@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod calling;
 mod consent;
 mod contacts_v1;
 mod crm_associations;
