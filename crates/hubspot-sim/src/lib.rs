@@ -19,6 +19,7 @@ pub mod admin;
 pub mod auth;
 pub mod calling;
 pub mod catalogue;
+pub mod cms;
 pub mod contacts_v1;
 pub mod crm;
 pub mod errors;
@@ -57,6 +58,7 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
         .merge(lists::routes())
         .merge(contacts_v1::routes())
         .merge(calling::routes())
+        .merge(cms::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(limits::routes())

@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod calling;
+mod cms;
 mod consent;
 mod contacts_v1;
 mod crm_associations;
