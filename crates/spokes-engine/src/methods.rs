@@ -6,6 +6,7 @@ use std::sync::Arc;
 use spokes_core::{ExposeSecret, Installation, InstallationStatus};
 use spokes_hubspot::catalogue::MethodDef;
 use spokes_hubspot::client::Caller;
+use spokes_hubspot::limiter::RateLimiter;
 use spokes_hubspot::{ApiClient, HubSpotConfig, MethodError, MethodInput, MethodOutput, scopes};
 
 use crate::tokens::{TokenError, TokenManager};
@@ -16,10 +17,14 @@ pub struct Methods {
 }
 
 impl Methods {
-    pub fn new(tokens: Arc<TokenManager>, config: HubSpotConfig) -> Self {
+    pub fn new(
+        tokens: Arc<TokenManager>,
+        config: HubSpotConfig,
+        limiter: Arc<dyn RateLimiter>,
+    ) -> Self {
         Self {
             tokens,
-            client: ApiClient::new(config),
+            client: ApiClient::new(config, limiter),
         }
     }
 
@@ -51,6 +56,7 @@ impl Methods {
             .map_err(token_error)?;
         let caller = Caller {
             access_token: token.expose_secret(),
+            portal_id: installation.portal.as_ref().map_or(0, |p| p.portal_id),
             installation_id: &installation.id,
         };
         let result = self.client.execute(method, input, caller).await;

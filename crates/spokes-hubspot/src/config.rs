@@ -42,6 +42,13 @@ pub struct HubSpotConfig {
     /// (`/crm/v3/objects/…`).
     pub crm_version: String,
     pub request_timeout_secs: u64,
+    /// Calls per rolling 10 s per portal (HubSpot's public-app limit: 110).
+    pub rate_limit_per_10s: u32,
+    /// Search calls per second per portal (HubSpot: 5).
+    pub search_per_second: u32,
+    /// The share of each portal's budget Spokes may use, in (0, 1]: the portal's other apps
+    /// spend the same budget.
+    pub budget_share: f64,
 }
 
 impl Default for HubSpotConfig {
@@ -53,6 +60,9 @@ impl Default for HubSpotConfig {
             account_info_version: "2026-03".into(),
             crm_version: "2026-03".into(),
             request_timeout_secs: 30,
+            rate_limit_per_10s: 110,
+            search_per_second: 5,
+            budget_share: 1.0,
         }
     }
 }
@@ -99,6 +109,15 @@ impl HubSpotConfig {
             format!("/crm/{version}/{name}{}", path.rest)
         } else {
             format!("/crm/{name}/{version}{}", path.rest)
+        }
+    }
+
+    pub fn limiter_config(&self) -> crate::limiter::LimiterConfig {
+        crate::limiter::LimiterConfig {
+            per_ten_seconds: self.rate_limit_per_10s,
+            search_per_second: self.search_per_second,
+            share: self.budget_share,
+            ..crate::limiter::LimiterConfig::default()
         }
     }
 

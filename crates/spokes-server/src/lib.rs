@@ -21,6 +21,7 @@ use spokes_core::{Clock, Secret};
 use spokes_engine::{
     Consent, ConsentPolicy, EventDeliverer, Events, EventsConfig, Methods, Sweeper, TokenManager,
 };
+use spokes_hubspot::limiter::LocalLimiter;
 use spokes_hubspot::{HubSpotConfig, OAuthClient};
 use spokes_store::Store;
 use tokio::net::TcpListener;
@@ -108,7 +109,9 @@ impl AppState {
             },
         );
         let tokens = Arc::new(tokens);
-        let methods = Methods::new(tokens.clone(), config.hubspot.clone());
+        // In-process budgets; a budget shared by several processes can replace it.
+        let limiter = Arc::new(LocalLimiter::new(config.hubspot.limiter_config()));
+        let methods = Methods::new(tokens.clone(), config.hubspot.clone(), limiter);
         Self {
             store,
             clock,

@@ -68,6 +68,12 @@ pub struct HubSpotSection {
     /// `2026-03` (default, `/crm/objects/2026-03/…`) or `v3` (`/crm/v3/objects/…`).
     pub crm_version: String,
     pub request_timeout_secs: u64,
+    /// Calls per rolling 10 s per portal (HubSpot's public-app limit: 110).
+    pub rate_limit_per_10s: u32,
+    /// Search calls per second per portal (HubSpot: 5).
+    pub search_per_second: u32,
+    /// The share of each portal's budget Spokes may use, in (0, 1].
+    pub budget_share: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +138,9 @@ impl Default for HubSpotSection {
             account_info_version: d.account_info_version,
             crm_version: d.crm_version,
             request_timeout_secs: d.request_timeout_secs,
+            rate_limit_per_10s: d.rate_limit_per_10s,
+            search_per_second: d.search_per_second,
+            budget_share: d.budget_share,
         }
     }
 }
@@ -244,6 +253,12 @@ impl Config {
             errors
                 .push("database.url must start with sqlite:, postgres:// or postgresql://".into());
         }
+        if self.hubspot.rate_limit_per_10s == 0 || self.hubspot.search_per_second == 0 {
+            errors.push("hubspot.rate_limit_per_10s and hubspot.search_per_second must be at least 1".into());
+        }
+        if !(self.hubspot.budget_share > 0.0 && self.hubspot.budget_share <= 1.0) {
+            errors.push("hubspot.budget_share must be more than 0 and at most 1".into());
+        }
         if !matches!(self.hubspot.crm_version.as_str(), "2026-03" | "v3") {
             errors.push("hubspot.crm_version must be `2026-03` or `v3`".into());
         }
@@ -299,6 +314,9 @@ impl Config {
             },
             account_info_version: self.hubspot.account_info_version.clone(),
             crm_version: self.hubspot.crm_version.clone(),
+            rate_limit_per_10s: self.hubspot.rate_limit_per_10s,
+            search_per_second: self.hubspot.search_per_second,
+            budget_share: self.hubspot.budget_share,
             request_timeout_secs: self.hubspot.request_timeout_secs,
         }
     }

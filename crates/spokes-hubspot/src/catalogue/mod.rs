@@ -163,6 +163,15 @@ impl MethodDef {
     pub fn param(&self, name: &str) -> Option<&Param> {
         self.params.iter().find(|p| p.name == name)
     }
+
+    /// HubSpot's search API has a budget of its own.
+    pub fn budget(&self) -> crate::limiter::Budget {
+        if self.path.family == Family::Objects && self.path.rest.ends_with("/search") {
+            crate::limiter::Budget::Search
+        } else {
+            crate::limiter::Budget::Standard
+        }
+    }
 }
 
 static CATALOGUE: LazyLock<Vec<MethodDef>> = LazyLock::new(|| {

@@ -66,6 +66,20 @@ impl MethodError {
         .with_details(json!({ "required_scopes": needed }))
     }
 
+    /// HubSpot's daily limit for the portal is used up; `reset_at` when HubSpot said.
+    pub fn daily_limit(method: &MethodDef, reset_at: Option<i64>) -> Self {
+        let when = reset_at.map_or_else(
+            || "at midnight in the portal's time zone".to_string(),
+            |at| format!("at {}", spokes_core::format_rfc3339(at)),
+        );
+        Self::new(
+            429,
+            "rate_limited",
+            format!("`{}` was not sent: the portal's daily HubSpot API limit is used up; it resets {when}", method.id),
+        )
+        .with_details(json!({ "policy": "DAILY", "reset_at": reset_at.map(spokes_core::format_rfc3339) }))
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(503, "hubspot_unavailable", message)
     }

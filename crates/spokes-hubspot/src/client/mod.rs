@@ -6,6 +6,7 @@ mod error;
 mod input;
 mod properties;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -13,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::catalogue::{Body, Location, MethodDef, Paging, Verb};
 use crate::config::HubSpotConfig;
+use crate::limiter::{After429, PortalKey, RateHeaders, RateLimiter};
 
 pub use error::MethodError;
 pub use input::{MethodInput, PagingInput};
@@ -25,12 +27,20 @@ pub struct MethodOutput {
     pub next: Option<String>,
 }
 
-/// Whose call it is: the access token, and the installation the portal's properties are
-/// cached for.
+/// Whose call it is: the access token, the portal whose rate-limit budget it spends, and the
+/// installation the portal's properties are cached for.
 #[derive(Clone, Copy)]
 pub struct Caller<'a> {
     pub access_token: &'a str,
+    pub portal_id: i64,
     pub installation_id: &'a str,
+}
+
+impl Caller<'_> {
+    /// A deployment has one HubSpot app, so the portal alone names the budget.
+    fn budget_key(&self) -> PortalKey {
+        PortalKey::new(crate::connector::CONNECTOR_ID, self.portal_id)
+    }
 }
 
 /// HubSpot's largest page for list and search requests.
@@ -42,6 +52,7 @@ pub struct ApiClient {
     config: HubSpotConfig,
     http: reqwest::Client,
     properties: PropertyCache,
+    limiter: Arc<dyn RateLimiter>,
 }
 
 /// One HTTP answer from HubSpot, or why none arrived.
@@ -57,12 +68,13 @@ struct Transport {
 }
 
 impl ApiClient {
-    pub fn new(config: HubSpotConfig) -> Self {
+    pub fn new(config: HubSpotConfig, limiter: Arc<dyn RateLimiter>) -> Self {
         let http = crate::http::build_client(config.request_timeout());
         Self {
             config,
             http,
             properties: PropertyCache::default(),
+            limiter,
         }
     }
 
@@ -166,6 +178,13 @@ impl ApiClient {
         caller: Caller<'_>,
     ) -> Result<Answer, Transport> {
         let (url, body) = self.request(method, input, after);
+        let budget = method.budget();
+        let key = caller.budget_key();
+        let waited = self.limiter.acquire(&key, budget).await;
+        if !waited.is_zero() {
+            tracing::debug!(method = %method.id, portal.id = caller.portal_id, wait_ms = waited.as_millis() as u64, "waited for the portal's rate-limit budget");
+        }
+        let sent_at = tokio::time::Instant::now();
         let mut request = self
             .http
             .request(http_method(method.verb), url)
@@ -185,10 +204,22 @@ impl ApiClient {
             },
         })?;
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.limiter
+            .observe(&key, budget, sent_at, &RateHeaders::parse(&headers));
         let bytes = response.bytes().await.map_err(|_| Transport {
             maybe_acted: true,
             message: "HubSpot's answer broke off".into(),
         })?;
+        if status == 429 {
+            return Ok(Answer::Failed(
+                match self.limiter.rate_limited(&key, budget, &headers, &bytes) {
+                    // The limiter now holds the budget back; the retry waits in `acquire`.
+                    After429::RetryAfter(_) => MethodError::from_hubspot(method, status, &bytes),
+                    After429::GiveUp { reset_at } => MethodError::daily_limit(method, reset_at),
+                },
+            ));
+        }
         if !(200..300).contains(&status) {
             tracing::debug!(method = %method.id, http.status = status, "HubSpot refused a call");
             return Ok(Answer::Failed(MethodError::from_hubspot(
@@ -272,8 +303,9 @@ enum Retry {
 impl Retry {
     fn is_safe(&self, method: &MethodDef) -> bool {
         match self {
-            // A 429 was refused before HubSpot acted; 5xx may have acted on a write.
-            Self::Answered(e) if e.code == "rate_limited" => true,
+            // A 429 was refused before HubSpot acted (the daily limit is not retried: it lasts
+            // until tomorrow); 5xx may have acted on a write.
+            Self::Answered(e) if e.code == "rate_limited" => e.details.is_null(),
             Self::Answered(e) => e.code == "hubspot_unavailable" && !method.writes,
             Self::Transport(t) => !method.writes || !t.maybe_acted,
         }

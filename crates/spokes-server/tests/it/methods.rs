@@ -466,3 +466,53 @@ async fn reads_are_retried_and_writes_never_duplicated() {
         "no create was sent twice"
     );
 }
+
+#[tokio::test]
+async fn twenty_callers_share_the_portals_budget_without_a_429() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let ada = env.new_contact(&id, "ada@example.com").await;
+    let limits = env.sim_json(Method::GET, "/_sim/limits", None).await;
+    assert_eq!(
+        limits["rate_limit_per_10s"], 110,
+        "HubSpot's public-app limit"
+    );
+
+    // 250 calls: more than two 10-second windows' worth, from 20 callers at once.
+    let mut callers = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let request = env
+            .request(
+                Method::POST,
+                &format!("/v1/accounts/acme/connectors/{id}/methods/contacts.get"),
+            )
+            .json(&json!({"parameters": {"id": ada}}));
+        callers.spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..13 {
+                let response = request
+                    .try_clone()
+                    .expect("clone")
+                    .send()
+                    .await
+                    .expect("call");
+                statuses.push(response.status());
+            }
+            statuses
+        });
+    }
+    let statuses: Vec<StatusCode> = callers.join_all().await.into_iter().flatten().collect();
+    assert_eq!(statuses.len(), 260);
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let limits = env.sim_json(Method::GET, "/_sim/limits", None).await;
+    let refused: u64 = limits["refused"]
+        .as_object()
+        .map(|r| r.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    // The consent's own calls (token info, account details) share the first window; the
+    // limiter learns of them from HubSpot's headers.
+    assert!(refused <= 2, "HubSpot refused {refused} calls: {limits}");
+}
