@@ -18,6 +18,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod calling;
+pub mod campaigns;
 pub mod catalogue;
 pub mod cms;
 pub mod contacts_v1;
@@ -59,6 +60,7 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
         .merge(contacts_v1::routes())
         .merge(calling::routes())
         .merge(cms::routes())
+        .merge(campaigns::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(limits::routes())

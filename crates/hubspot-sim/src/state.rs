@@ -372,6 +372,8 @@ pub struct State {
     pub lists: crate::lists::ListsState,
     /// User tokens given by form submissions.
     pub user_tokens: crate::contacts_v1::UserTokens,
+    /// Marketing campaigns v3, per portal.
+    pub campaigns: crate::campaigns::CampaignsState,
 }
 
 impl State {
@@ -394,6 +396,7 @@ impl State {
             forms: crate::forms::FormsState::default(),
             lists: crate::lists::ListsState::default(),
             user_tokens: crate::contacts_v1::UserTokens::default(),
+            campaigns: crate::campaigns::CampaignsState::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 mod admin;
 mod api;
 mod calling;
+mod campaigns;
 mod cms;
 mod consent;
 mod contacts_v1;
