@@ -35,7 +35,10 @@ const MARKETING_DEFAULT_LIMIT: usize = 50;
 const MARKETING_MAX_LIMIT: usize = 100;
 
 /// `(name, subject, sent, opened, clicked, bounced, unsubscribed, last activity day)`.
-pub const EMAIL_CAMPAIGNS: &[(&str, &str, u64, u64, u64, u64, u64, usize)] = &[
+pub type EmailCampaign = (&'static str, &'static str, u64, u64, u64, u64, u64, usize);
+
+/// The email campaigns of every portal.
+pub const EMAIL_CAMPAIGNS: &[EmailCampaign] = &[
     (
         "January newsletter",
         "What's new in January",
