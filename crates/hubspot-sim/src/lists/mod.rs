@@ -13,6 +13,7 @@
 //! `crm.lists.write` (or legacy `contacts`).
 
 pub mod filters;
+mod memberships;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -48,8 +49,8 @@ const FIRST_LEGACY_ID: u64 = 1001;
 const SEARCH_DEFAULT_COUNT: usize = 20;
 const SEARCH_MAX_COUNT: usize = 500;
 /// Memberships `limit`: default and largest.
-const MEMBERS_DEFAULT_LIMIT: usize = 100;
-const MEMBERS_MAX_LIMIT: usize = 250;
+pub(crate) const MEMBERS_DEFAULT_LIMIT: usize = 100;
+pub(crate) const MEMBERS_MAX_LIMIT: usize = 250;
 
 /// `(name, members change through the membership endpoints, takes a filterBranch)`.
 const PROCESSING_TYPES: &[(&str, bool, bool)] = &[
@@ -187,7 +188,7 @@ fn list_not_found(id: &str) -> ApiError {
     err
 }
 
-fn authorize(sim: &Sim, headers: &HeaderMap, write: bool) -> Result<Caller, ApiError> {
+pub(crate) fn authorize(sim: &Sim, headers: &HeaderMap, write: bool) -> Result<Caller, ApiError> {
     let caller = auth::authenticate(sim, headers)?;
     if write {
         if !caller.token.has_scope("contacts") {
@@ -225,7 +226,7 @@ fn parse_filter(v: &Value, store: &ObjectStore) -> Result<(Branch, Value), ApiEr
     Ok((branch, json))
 }
 
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
@@ -242,7 +243,7 @@ fn parse_id(id: &str) -> Result<u64, ApiError> {
 }
 
 /// Runs `f` on a live (not deleted) list of the caller's portal, its members up to date.
-fn with_list<T>(
+pub(crate) fn with_list<T>(
     sim: &Sim,
     caller: &Caller,
     id: &str,
@@ -611,160 +612,6 @@ pub async fn update_name(
     ))
 }
 
-/// `PUT /crm/v3/lists/{listId}/memberships/{add|remove}`, body an array of record ids →
-/// `{recordsIdsAdded, recordIdsRemoved, recordIdsMissing}` (HubSpot's spelling). Records
-/// that do not exist are missing; records already in (or not in) the list are ignored.
-/// MANUAL and SNAPSHOT lists only.
-pub async fn change_members(
-    State(sim): State<Sim>,
-    Path((id, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let caller = authorize(&sim, &headers, true)?;
-    let add = match action.as_str() {
-        "add" => true,
-        "remove" => false,
-        _ => return Err(ApiError::not_found("resource not found")),
-    };
-    let body = json_body(&headers, &body)?;
-    let ids: Vec<String> = body
-        .as_array()
-        .ok_or_else(|| ApiError::validation("The body must be an array of record ids"))?
-        .iter()
-        .map(|v| {
-            crate::crm::http::id_text(v)
-                .ok_or_else(|| ApiError::validation("Record ids must be strings"))
-        })
-        .collect::<Result<_, _>>()?;
-    let reply = with_list(&sim, &caller, &id, |l, _, store, seq| {
-        if !l.manual() {
-            return Err(ApiError::validation(format!(
-                "List {id} is a {} list: records can only be added to or removed from MANUAL or SNAPSHOT lists",
-                l.processing
-            )));
-        }
-        let now = now_ms();
-        let (mut changed, mut missing) = (Vec::new(), Vec::new());
-        for raw in &ids {
-            let record = raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|r| store.live.contains_key(r));
-            let Some(record) = record else {
-                missing.push(raw.clone());
-                continue;
-            };
-            let done = if add {
-                if let std::collections::btree_map::Entry::Vacant(e) = l.members.entry(record) {
-                    *seq += 1;
-                    e.insert((now, *seq));
-                    true
-                } else {
-                    false
-                }
-            } else {
-                l.members.remove(&record).is_some()
-            };
-            if done {
-                changed.push(record.to_string());
-            }
-        }
-        if !changed.is_empty() {
-            l.updated_at = now;
-        }
-        let (added, removed) = if add {
-            (changed, Vec::new())
-        } else {
-            (Vec::new(), changed)
-        };
-        Ok(json!({
-            "recordsIdsAdded": added,
-            "recordIdsRemoved": removed,
-            "recordIdsMissing": missing,
-        }))
-    })?;
-    Ok(respond(&caller, StatusCode::OK, reply))
-}
-
-/// `GET /crm/v3/lists/{listId}/memberships?after&limit` (record-id order) and
-/// `…/memberships/join-order` (join order) → `{results: [{recordId,
-/// membershipTimestamp}], paging?}`; `after` is an offset of the simulator's.
-async fn memberships(
-    sim: Sim,
-    id: String,
-    query: Option<String>,
-    headers: HeaderMap,
-    join_order: bool,
-) -> Result<Response, ApiError> {
-    let caller = authorize(&sim, &headers, false)?;
-    let mut after = 0usize;
-    let mut limit = MEMBERS_DEFAULT_LIMIT;
-    for (k, v) in query_pairs(query.as_deref()) {
-        match k.as_str() {
-            "after" if !v.trim().is_empty() => {
-                after = v.trim().parse().map_err(|_| {
-                    ApiError::validation(format!("Invalid paging cursor after='{v}'"))
-                })?;
-            }
-            "limit" => {
-                limit = v
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=MEMBERS_MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "limit must be between 1 and {MEMBERS_MAX_LIMIT}, got '{v}'"
-                        ))
-                    })?;
-            }
-            _ => {}
-        }
-    }
-    let mut members = with_list(&sim, &caller, &id, |_, m, _, _| Ok(m))?;
-    if join_order {
-        members.sort_by_key(|(id, at, seq)| (*at, *seq, *id));
-    }
-    let results: Vec<Value> = members
-        .iter()
-        .skip(after)
-        .take(limit)
-        .map(|(id, at, _)| json!({"recordId": id.to_string(), "membershipTimestamp": time::iso(*at)}))
-        .collect();
-    let mut reply = json!({ "results": results });
-    let next = after + limit;
-    if next < members.len()
-        && let Some(obj) = reply.as_object_mut()
-    {
-        let after = next.to_string();
-        obj.insert(
-            "paging".into(),
-            json!({"next": {"after": after, "link": format!("?after={after}")}}),
-        );
-    }
-    Ok(respond(&caller, StatusCode::OK, reply))
-}
-
-pub async fn members_by_id(
-    State(sim): State<Sim>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    memberships(sim, id, query, headers, false).await
-}
-
-pub async fn members_by_join(
-    State(sim): State<Sim>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    memberships(sim, id, query, headers, true).await
-}
-
 /// `GET /crm/v3/lists/idmapping?legacyListId=…` → `{legacyListId, listId}`; unknown → 404.
 pub async fn id_mapping(
     State(sim): State<Sim>,
@@ -860,15 +707,15 @@ pub fn routes() -> Router<Sim> {
             )
             .route(
                 &format!("{base}/{{list_id}}/memberships"),
-                get(members_by_id),
+                get(memberships::members_by_id),
             )
             .route(
                 &format!("{base}/{{list_id}}/memberships/join-order"),
-                get(members_by_join),
+                get(memberships::members_by_join),
             )
             .route(
                 &format!("{base}/{{list_id}}/memberships/{{action}}"),
-                put(change_members),
+                put(memberships::change_members),
             );
     }
     router
