@@ -6,27 +6,30 @@ use serde_json::{Value, json};
 use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Param, Verb};
 
 /// A standard object type with record methods in the catalogue.
-struct ObjectType {
+pub(super) struct ObjectType {
     /// API name and id prefix: `contacts`.
-    plural: &'static str,
+    pub(super) plural: &'static str,
     /// `Contact`.
-    singular: &'static str,
+    pub(super) singular: &'static str,
     /// `Contacts`.
-    category: &'static str,
-    read: &'static [&'static [&'static str]],
-    write: &'static [&'static [&'static str]],
+    pub(super) category: &'static str,
+    pub(super) read: &'static [&'static [&'static str]],
+    pub(super) write: &'static [&'static [&'static str]],
+    /// The property that moves on every change (contacts have their own name for it).
+    pub(super) modified: &'static str,
     /// Why a partner might be refused beyond scopes (shown in descriptions).
-    note: &'static str,
+    pub(super) note: &'static str,
 }
 
 /// The retired legacy `contacts` scope covered contacts, companies and deals.
-const OBJECTS: &[ObjectType] = &[
+pub(super) const OBJECTS: &[ObjectType] = &[
     ObjectType {
         plural: "contacts",
         singular: "Contact",
         category: "Contacts",
         read: &[&["crm.objects.contacts.read"], &["contacts"]],
         write: &[&["crm.objects.contacts.write"], &["contacts"]],
+        modified: "lastmodifieddate",
         note: "",
     },
     ObjectType {
@@ -35,6 +38,7 @@ const OBJECTS: &[ObjectType] = &[
         category: "Companies",
         read: &[&["crm.objects.companies.read"], &["contacts"]],
         write: &[&["crm.objects.companies.write"], &["contacts"]],
+        modified: "hs_lastmodifieddate",
         note: "",
     },
     ObjectType {
@@ -43,6 +47,7 @@ const OBJECTS: &[ObjectType] = &[
         category: "Deals",
         read: &[&["crm.objects.deals.read"], &["contacts"]],
         write: &[&["crm.objects.deals.write"], &["contacts"]],
+        modified: "hs_lastmodifieddate",
         note: "",
     },
     ObjectType {
@@ -51,6 +56,7 @@ const OBJECTS: &[ObjectType] = &[
         category: "Tickets",
         read: &[&["tickets"]],
         write: &[&["tickets"]],
+        modified: "hs_lastmodifieddate",
         note: "",
     },
     ObjectType {
@@ -59,6 +65,7 @@ const OBJECTS: &[ObjectType] = &[
         category: "Products",
         read: &[&["crm.objects.products.read"], &["e-commerce"]],
         write: &[&["crm.objects.products.write"], &["e-commerce"]],
+        modified: "hs_lastmodifieddate",
         note: " The HubSpot user who connected needs a paid Sales Hub seat.",
     },
     ObjectType {
@@ -67,18 +74,19 @@ const OBJECTS: &[ObjectType] = &[
         category: "Line Items",
         read: &[&["crm.objects.line_items.read"], &["e-commerce"]],
         write: &[&["crm.objects.line_items.write"], &["e-commerce"]],
+        modified: "hs_lastmodifieddate",
         note: " The HubSpot user who connected needs a paid Sales Hub seat.",
     },
 ];
 
-fn sets(alternatives: &[&[&str]]) -> Vec<Vec<String>> {
+pub(super) fn sets(alternatives: &[&[&str]]) -> Vec<Vec<String>> {
     alternatives
         .iter()
         .map(|set| set.iter().map(|s| s.to_string()).collect())
         .collect()
 }
 
-fn param(
+pub(super) fn param(
     name: &str,
     location: Location,
     json_type: JsonType,
@@ -94,7 +102,7 @@ fn param(
     }
 }
 
-fn id_param(singular: &str) -> Param {
+pub(super) fn id_param(singular: &str) -> Param {
     param(
         "id",
         Location::Path,
@@ -107,7 +115,7 @@ fn id_param(singular: &str) -> Param {
     )
 }
 
-fn properties_param() -> Param {
+pub(super) fn properties_param() -> Param {
     param(
         "properties",
         Location::Query,
@@ -117,7 +125,7 @@ fn properties_param() -> Param {
     )
 }
 
-fn record_schema() -> Value {
+pub(super) fn record_schema() -> Value {
     json!({"type": "object", "properties": {
         "id": {"type": "string"},
         "properties": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
@@ -127,11 +135,11 @@ fn record_schema() -> Value {
     }})
 }
 
-fn records_schema() -> Value {
+pub(super) fn records_schema() -> Value {
     json!({"type": "array", "items": record_schema()})
 }
 
-fn objects_path(rest: String) -> ApiPath {
+pub(super) fn objects_path(rest: String) -> ApiPath {
     ApiPath {
         family: Family::Objects,
         rest,
@@ -251,6 +259,8 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
             output: records_schema(),
             ..base.clone()
         },
+        window(o, "list_new", "createdate", "New", "created"),
+        window(o, "list_updated", o.modified, "Updated", "changed"),
         write(
             "create",
             format!("Create {one}"),
@@ -284,8 +294,51 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
     ]
 }
 
+/// `list_new` / `list_updated`: every record created or changed at or after `since`.
+fn window(
+    o: &ObjectType,
+    verb: &str,
+    date_property: &'static str,
+    adjective: &str,
+    participle: &str,
+) -> MethodDef {
+    MethodDef {
+        id: format!("{}.{verb}", o.plural),
+        category: o.category.into(),
+        name: format!("List {adjective} {}", o.category),
+        description: format!(
+            "{} {participle} at or after `since` (by `{date_property}`), oldest first and each exactly once, also beyond HubSpot's 10,000-result search cap and when many share one timestamp.{}",
+            o.category, o.note
+        ),
+        verb: Verb::Post,
+        path: objects_path(format!("/{}/search", o.plural)),
+        params: vec![
+            param(
+                "since",
+                Location::Body,
+                JsonType::String,
+                true,
+                "RFC 3339 time (or Unix milliseconds as text) the window starts at, inclusive.",
+            ),
+            param(
+                "properties",
+                Location::Body,
+                JsonType::Array,
+                false,
+                "Property names to return.",
+            ),
+        ],
+        body: Body::Params,
+        scopes: sets(o.read),
+        paging: Paging::Window { date_property },
+        writes: false,
+        output: records_schema(),
+        absent_is_null: false,
+    }
+}
+
 impl MethodDef {
-    fn with_body(self, object_type: &str) -> Self {
+    pub(super) fn with_body(self, object_type: &str) -> Self {
         Self {
             body: Body::Properties {
                 object_type: object_type.into(),

@@ -4,7 +4,12 @@
 //! ([`crate::client::ApiClient`]) executes any of them; the JSON Schemas shown to partners and
 //! agents are derived from the same data.
 
+mod associations;
 mod crm;
+mod engagements;
+mod owners;
+mod pipelines;
+mod properties;
 mod schema;
 
 use std::sync::LazyLock;
@@ -130,6 +135,9 @@ pub enum Paging {
     None,
     /// `after` (query or body) in, `paging.next.after` out, records in `results`.
     Cursor,
+    /// Records whose `date_property` is at or after the `since` parameter, through search,
+    /// in (date, id) order, each exactly once (see `client::window`).
+    Window { date_property: &'static str },
 }
 
 /// Scope alternatives: the method may run when every scope of at least one set is granted.
@@ -176,6 +184,11 @@ impl MethodDef {
 
 static CATALOGUE: LazyLock<Vec<MethodDef>> = LazyLock::new(|| {
     let mut methods = crm::methods();
+    methods.extend(engagements::methods());
+    methods.extend(owners::methods());
+    methods.extend(pipelines::methods());
+    methods.extend(properties::methods());
+    methods.extend(associations::methods());
     methods.push(account_get());
     methods.sort_by(|a, b| (&a.category, &a.id).cmp(&(&b.category, &b.id)));
     methods

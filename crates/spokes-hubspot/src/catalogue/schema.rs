@@ -42,7 +42,7 @@ pub fn input_schema(method: &MethodDef) -> Value {
             }),
         );
     }
-    if method.paging == Paging::Cursor {
+    if method.paging != Paging::None {
         properties.insert(
             "paging".into(),
             json!({

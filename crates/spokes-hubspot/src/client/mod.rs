@@ -5,6 +5,7 @@
 mod error;
 mod input;
 mod properties;
+mod window;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +56,12 @@ pub struct ApiClient {
     limiter: Arc<dyn RateLimiter>,
 }
 
+/// A request ready to send: the full URL and the JSON body, if any.
+struct Outgoing {
+    url: String,
+    body: Option<Value>,
+}
+
 /// One HTTP answer from HubSpot, or why none arrived.
 enum Answer {
     Ok(Value),
@@ -90,12 +97,17 @@ impl ApiClient {
             let known = self.properties.get(self, object_type, caller).await;
             input::check_fields(method, &input.fields, known.as_deref())?;
         }
-        if method.paging == Paging::Cursor && input.paging.all {
-            return self.all_pages(method, input, caller).await;
+        match method.paging {
+            Paging::Window { date_property } => {
+                return self.window(method, input, date_property, caller).await;
+            }
+            Paging::Cursor if input.paging.all => {
+                return self.all_pages(method, input, caller).await;
+            }
+            _ => {}
         }
-        let page = self
-            .send(method, input, input.paging.after.as_deref(), caller)
-            .await?;
+        let outgoing = self.request(method, input, input.paging.after.as_deref());
+        let page = self.send(method, &outgoing, caller).await?;
         Ok(split_page(method, page))
     }
 
@@ -108,10 +120,8 @@ impl ApiClient {
         let mut records = Vec::new();
         let mut after = input.paging.after.clone();
         loop {
-            let page = split_page(
-                method,
-                self.send(method, input, after.as_deref(), caller).await?,
-            );
+            let outgoing = self.request(method, input, after.as_deref());
+            let page = split_page(method, self.send(method, &outgoing, caller).await?);
             if let Value::Array(results) = page.data {
                 records.extend(results);
             }
@@ -131,12 +141,11 @@ impl ApiClient {
     async fn send(
         &self,
         method: &MethodDef,
-        input: &MethodInput,
-        after: Option<&str>,
+        outgoing: &Outgoing,
         caller: Caller<'_>,
     ) -> Result<Value, MethodError> {
         let attempt = || async {
-            match self.send_once(method, input, after, caller).await {
+            match self.send_once(method, outgoing, caller).await {
                 Ok(Answer::Ok(value)) => Ok(value),
                 Ok(Answer::Failed(error)) => Err(Retry::Answered(error)),
                 Err(transport) => Err(Retry::Transport(transport)),
@@ -173,11 +182,9 @@ impl ApiClient {
     async fn send_once(
         &self,
         method: &MethodDef,
-        input: &MethodInput,
-        after: Option<&str>,
+        outgoing: &Outgoing,
         caller: Caller<'_>,
     ) -> Result<Answer, Transport> {
-        let (url, body) = self.request(method, input, after);
         let budget = method.budget();
         let key = caller.budget_key();
         let waited = self.limiter.acquire(&key, budget).await;
@@ -187,9 +194,9 @@ impl ApiClient {
         let sent_at = tokio::time::Instant::now();
         let mut request = self
             .http
-            .request(http_method(method.verb), url)
+            .request(http_method(method.verb), &outgoing.url)
             .bearer_auth(caller.access_token);
-        if let Some(body) = &body {
+        if let Some(body) = &outgoing.body {
             request = request.json(body);
         }
         let response = request.send().await.map_err(|e| Transport {
@@ -243,7 +250,7 @@ impl ApiClient {
         method: &MethodDef,
         input: &MethodInput,
         after: Option<&str>,
-    ) -> (String, Option<Value>) {
+    ) -> Outgoing {
         let mut path = self.config.method_path(&method.path);
         let mut query: Vec<(String, String)> = Vec::new();
         let mut body = Map::new();
@@ -290,7 +297,7 @@ impl ApiClient {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&encoded.join("&"));
         }
-        (url, body)
+        Outgoing { url, body }
     }
 }
 

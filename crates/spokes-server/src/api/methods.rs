@@ -104,6 +104,7 @@ fn summary(state: &AppState, m: &MethodDef) -> Value {
         "paging": match m.paging {
             Paging::None => "none",
             Paging::Cursor => "cursor",
+            Paging::Window { .. } => "window",
         },
         "writes": m.writes,
     })

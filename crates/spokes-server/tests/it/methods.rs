@@ -5,6 +5,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use spokes_core::Clock;
+
 use crate::{TestEnv, read};
 
 impl TestEnv {
@@ -515,4 +517,82 @@ async fn twenty_callers_share_the_portals_budget_without_a_429() {
     // The consent's own calls (token info, account details) share the first window; the
     // limiter learns of them from HubSpot's headers.
     assert!(refused <= 2, "HubSpot refused {refused} calls: {limits}");
+}
+
+#[tokio::test]
+async fn more_than_ten_thousand_records_at_one_timestamp_are_listed_once_each() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let start = spokes_core::SystemClock.now_ms() - 60_000;
+    // The simulator's seed gives every record of one call the same creation time.
+    let seeded = env
+        .sim_json(
+            Method::POST,
+            "/_sim/seed",
+            Some(json!({"companies": 10, "contacts": 10_500})),
+        )
+        .await;
+    assert_eq!(seeded["counts"]["contacts"], 10_500, "{seeded}");
+    let later = [
+        env.new_contact(&id, "late-1@example.com").await,
+        env.new_contact(&id, "late-2@example.com").await,
+    ];
+
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.list_new",
+            json!({"parameters": {"since": start.to_string()}, "paging": {"all": true}}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        &body.to_string()[..500.min(body.to_string().len())]
+    );
+    let records = body["data"].as_array().expect("records");
+    let ids: Vec<u64> = records
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").parse().expect("numeric id"))
+        .collect();
+    let unique: std::collections::BTreeSet<u64> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), 10_502, "every record once");
+    assert_eq!(unique.len(), ids.len(), "no record twice");
+    // Oldest first; the seeded ones (sharing one timestamp) by id; the late ones last.
+    let dates: Vec<String> = records
+        .iter()
+        .map(|r| {
+            r["properties"]["createdate"]
+                .as_str()
+                .expect("createdate")
+                .to_string()
+        })
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "ordered by date");
+    assert!(ids[..10_500].windows(2).all(|w| w[0] < w[1]), "ties by id");
+    let tail: Vec<String> = ids[10_500..].iter().map(u64::to_string).collect();
+    assert_eq!(tail, later);
+
+    // Page by page, the cursors lead through the same records.
+    let mut after: Option<String> = None;
+    let mut paged = 0;
+    loop {
+        let mut input =
+            json!({"parameters": {"since": start.to_string()}, "paging": {"limit": 100}});
+        if let Some(after) = &after {
+            input["paging"]["after"] = json!(after);
+        }
+        let (status, page) = env.method(&id, "contacts.list_new", input).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        paged += page["data"].as_array().expect("page").len();
+        match page["paging"]["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+        if paged > 500 {
+            break;
+        }
+    }
+    assert!(paged > 500, "pages hand out cursors that continue");
 }
