@@ -177,10 +177,25 @@ pub struct SweepCounts {
     pub auth_links: u64,
     pub oauth_states: u64,
     pub console_sessions: u64,
+    pub idempotency_keys: u64,
 }
 
 impl SweepCounts {
     pub fn total(&self) -> u64 {
-        self.auth_links + self.oauth_states + self.console_sessions
+        self.auth_links + self.oauth_states + self.console_sessions + self.idempotency_keys
     }
+}
+
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is new: this caller runs the call and stores its outcome.
+    Claimed,
+    /// Another call with the key is running (`stale`: its holder is past its lease, so it
+    /// probably died mid-call).
+    Running { stale: bool },
+    /// The first call's stored outcome.
+    Done(String),
+    /// The key was used with another method or input.
+    OtherRequest,
 }

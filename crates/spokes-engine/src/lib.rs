@@ -4,6 +4,7 @@
 
 pub mod consent;
 pub mod events;
+mod idempotency;
 pub mod methods;
 pub mod retry;
 pub mod sweep;

@@ -3,17 +3,20 @@
 
 use std::sync::Arc;
 
-use spokes_core::{ExposeSecret, Installation, InstallationStatus};
+use spokes_core::{Clock, ExposeSecret, Installation, InstallationStatus};
 use spokes_hubspot::catalogue::MethodDef;
 use spokes_hubspot::client::Caller;
 use spokes_hubspot::limiter::RateLimiter;
 use spokes_hubspot::{ApiClient, HubSpotConfig, MethodError, MethodInput, MethodOutput, scopes};
+use spokes_store::Store;
 
 use crate::tokens::{TokenError, TokenManager};
 
 pub struct Methods {
     tokens: Arc<TokenManager>,
     client: ApiClient,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Methods {
@@ -21,15 +24,34 @@ impl Methods {
         tokens: Arc<TokenManager>,
         config: HubSpotConfig,
         limiter: Arc<dyn RateLimiter>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             tokens,
             client: ApiClient::new(config, limiter),
+            store,
+            clock,
         }
     }
 
-    /// Runs `method` on the installation's portal.
+    /// Runs `method` on the installation's portal; a write with an `idempotency_key` runs
+    /// at most once per key.
     pub async fn call(
+        &self,
+        installation: &Installation,
+        method: &MethodDef,
+        input: &MethodInput,
+        idempotency_key: Option<&str>,
+    ) -> Result<MethodOutput, MethodError> {
+        match idempotency_key {
+            Some(key) if method.writes => self.call_once(installation, method, input, key).await,
+            _ => self.run(installation, method, input).await,
+        }
+    }
+
+    /// The call itself: the scope gate, a fresh token, the generic client.
+    pub(crate) async fn run(
         &self,
         installation: &Installation,
         method: &MethodDef,

@@ -111,7 +111,13 @@ impl AppState {
         let tokens = Arc::new(tokens);
         // In-process budgets; a budget shared by several processes can replace it.
         let limiter = Arc::new(LocalLimiter::new(config.hubspot.limiter_config()));
-        let methods = Methods::new(tokens.clone(), config.hubspot.clone(), limiter);
+        let methods = Methods::new(
+            tokens.clone(),
+            config.hubspot.clone(),
+            limiter,
+            store.clone(),
+            clock.clone(),
+        );
         Self {
             store,
             clock,

@@ -26,6 +26,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "hardening",
         sql: include_str!("../migrations/sqlite/0002_hardening.sql"),
     },
+    Migration {
+        version: 3,
+        name: "idempotency",
+        sql: include_str!("../migrations/sqlite/0003_idempotency.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -38,6 +43,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "hardening",
         sql: include_str!("../migrations/postgres/0002_hardening.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "idempotency",
+        sql: include_str!("../migrations/postgres/0003_idempotency.sql"),
     },
 ];
 

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, Installation, InstallationStatus,
-    LastError, OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, SweepCounts, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, IdempotencyClaim, Installation,
+    InstallationStatus, LastError, OAuthState, OneTimeProblem, OutboxEvent, PortalDetails,
+    SweepCounts, TokenSet,
 };
 
 use crate::StoreError;
@@ -153,6 +154,21 @@ pub trait Store: Send + Sync + 'static {
         state_hash: &str,
         now: UnixMillis,
     ) -> StoreResult<Result<OAuthState, OneTimeProblem>>;
+
+    // --- idempotency keys
+    /// Claims `key_hash` for a call of `request_hash`, or says who has it and what it found.
+    async fn claim_idempotency_key(
+        &self,
+        key_hash: &str,
+        request_hash: &str,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> StoreResult<IdempotencyClaim>;
+    /// Stores the outcome of the call that claimed the key.
+    async fn finish_idempotency_key(&self, key_hash: &str, outcome: &str) -> StoreResult<()>;
+    /// Frees a claimed key whose call did nothing (so a retry may run it).
+    async fn release_idempotency_key(&self, key_hash: &str) -> StoreResult<()>;
 
     /// Deletes auth links and OAuth states used or expired more than `keep_ms` ago (kept that
     /// long so a late click still hears "already used" or "expired"), and expired sessions.

@@ -16,7 +16,30 @@ pub struct MethodError {
     pub correlation_id: Option<String>,
     /// Machine-readable particulars (missing scopes, per-property messages, existing id, …).
     pub details: Value,
+    /// HubSpot received the request and may have acted on it (a 5xx, a broken connection):
+    /// a write that failed so must not simply be sent again.
+    pub may_have_acted: bool,
 }
+
+/// Every code a [`MethodError`] can carry, so a stored outcome reads back to the same one.
+pub const CODES: &[&str] = &[
+    "invalid_parameters",
+    "missing_scopes",
+    "sales_hub_seat_required",
+    "not_found",
+    "conflict",
+    "validation_failed",
+    "rate_limited",
+    "needs_reauth",
+    "not_connected",
+    "setup_missing",
+    "hubspot_unavailable",
+    "outcome_unknown",
+    "hubspot_error",
+    "in_progress",
+    "idempotency_key_reused",
+    "internal",
+];
 
 impl MethodError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
@@ -26,7 +49,17 @@ impl MethodError {
             message: message.into(),
             correlation_id: None,
             details: Value::Null,
+            may_have_acted: false,
         }
+    }
+
+    /// The code `code` as one of [`CODES`] (`hubspot_error` for anything else).
+    pub fn known_code(code: &str) -> &'static str {
+        CODES
+            .iter()
+            .find(|c| **c == code)
+            .copied()
+            .unwrap_or("hubspot_error")
     }
 
     fn with_details(mut self, details: Value) -> Self {
@@ -86,14 +119,16 @@ impl MethodError {
 
     /// A write whose fate is unknown: HubSpot may or may not have acted.
     pub fn outcome_unknown(method: &MethodDef, why: &str) -> Self {
-        Self::new(
+        let mut error = Self::new(
             502,
             "outcome_unknown",
             format!(
                 "`{}` was sent to HubSpot but {why}, so Spokes cannot tell whether HubSpot acted; check before trying again",
                 method.id
             ),
-        )
+        );
+        error.may_have_acted = true;
+        error
     }
 
     /// From HubSpot's error answer to `method`.
@@ -200,6 +235,7 @@ impl MethodError {
             ),
         };
         error.correlation_id = text("correlationId");
+        error.may_have_acted = status >= 500;
         error
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use spokes_core::token::{new_id, random_token, sha256_hex};
@@ -227,11 +227,24 @@ pub async fn call_method(
     State(state): State<AppState>,
     caller: Caller,
     Path((account_id, installation_id, method_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
     OptionalJson(input): OptionalJson<MethodInput>,
 ) -> ApiResult<Json<Value>> {
     let installation = load(&state, &caller, &account_id, &installation_id).await?;
     let method = catalogue::find(&method_id).ok_or_else(|| unknown_method(&method_id))?;
-    let output = state.methods.call(&installation, method, &input).await?;
+    let key = match headers.get("idempotency-key") {
+        Some(value) => Some(value.to_str().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_parameters",
+                "the Idempotency-Key header must be visible ASCII",
+            )
+        })?),
+        None => None,
+    };
+    let output = state
+        .methods
+        .call(&installation, method, &input, key)
+        .await?;
     let mut answer = json!({ "data": output.data });
     if method.paging != catalogue::Paging::None {
         answer["paging"] = json!({ "next": output.next });

@@ -596,3 +596,87 @@ async fn more_than_ten_thousand_records_at_one_timestamp_are_listed_once_each() 
     }
     assert!(paged > 500, "pages hand out cursors that continue");
 }
+
+impl TestEnv {
+    async fn create_with_key(&self, id: &str, key: &str, email: &str) -> (StatusCode, Value) {
+        read(
+            self.request(
+                Method::POST,
+                &format!("/v1/accounts/acme/connectors/{id}/methods/contacts.create"),
+            )
+            .header("Idempotency-Key", key)
+            .json(&json!({"fields": {"email": email}}))
+            .send()
+            .await
+            .expect("send"),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_writes_once_sequentially_and_concurrently() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+
+    let (status, first) = env.create_with_key(&id, "order-1", "ada@example.com").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, again) = env.create_with_key(&id, "order-1", "ada@example.com").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(
+        again["data"]["id"], first["data"]["id"],
+        "the first outcome"
+    );
+    assert_eq!(env.sim_count(&id, "contacts").await, 1);
+
+    let (status, reused) = env
+        .create_with_key(&id, "order-1", "grace@example.com")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reused}");
+    assert_eq!(reused["error"]["code"], "idempotency_key_reused");
+
+    // Twenty at once with one key, HubSpot slow to answer: one create, one answer for all.
+    env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"latency_ms": 300}, "count": 1}))
+        .await;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let request = env
+            .request(
+                Method::POST,
+                &format!("/v1/accounts/acme/connectors/{id}/methods/contacts.create"),
+            )
+            .header("Idempotency-Key", "order-2")
+            .json(&json!({"fields": {"email": "linus@example.com"}}));
+        calls.spawn(async move { read(request.send().await.expect("send")).await });
+    }
+    let answers = calls.join_all().await;
+    let ids: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, StatusCode::OK, "{body}");
+            body["data"]["id"].as_str().expect("id").to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(env.sim_count(&id, "contacts").await, 2);
+
+    // A call refused before sending leaves the key free for the corrected call.
+    let (status, refused) = read(
+        env.request(
+            Method::POST,
+            &format!("/v1/accounts/acme/connectors/{id}/methods/contacts.create"),
+        )
+        .header("Idempotency-Key", "order-3")
+        .json(&json!({"fields": {"no_such_property": "x"}}))
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let (status, created) = env
+        .create_with_key(&id, "order-3", "margaret@example.com")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(env.sim_count(&id, "contacts").await, 3);
+}

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod auth;
+mod idempotency;
 mod installations;
 mod keys;
 mod leases;
@@ -21,8 +22,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, Installation, LastError, OAuthState,
-    OneTimeProblem, OutboxEvent, SweepCounts, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, IdempotencyClaim, Installation,
+    LastError, OAuthState, OneTimeProblem, OutboxEvent, SweepCounts, TokenSet,
 };
 use sqlx::Pool;
 
@@ -226,8 +227,37 @@ impl<DB: Backend> Store for SqlStore<DB> {
         one_time::consume_oauth_state(&self.pool, &self.keys, state_hash, now).await
     }
 
+    async fn claim_idempotency_key(
+        &self,
+        key_hash: &str,
+        request_hash: &str,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> StoreResult<IdempotencyClaim> {
+        idempotency::claim(
+            &self.pool,
+            key_hash,
+            request_hash,
+            now,
+            lease_until,
+            expires_at,
+        )
+        .await
+    }
+
+    async fn finish_idempotency_key(&self, key_hash: &str, outcome: &str) -> StoreResult<()> {
+        idempotency::finish(&self.pool, key_hash, outcome).await
+    }
+
+    async fn release_idempotency_key(&self, key_hash: &str) -> StoreResult<()> {
+        idempotency::release(&self.pool, key_hash).await
+    }
+
     async fn sweep_expired(&self, now: UnixMillis, keep_ms: i64) -> StoreResult<SweepCounts> {
-        one_time::sweep_expired(&self.pool, now, keep_ms).await
+        let mut counts = one_time::sweep_expired(&self.pool, now, keep_ms).await?;
+        idempotency::sweep(&self.pool, now, &mut counts).await?;
+        Ok(counts)
     }
 
     // --- master key rotation

@@ -192,5 +192,6 @@ pub(crate) async fn sweep_expired<DB: Backend>(
         auth_links,
         oauth_states,
         console_sessions,
+        idempotency_keys: 0,
     })
 }

@@ -1,5 +1,7 @@
 use spokes_core::ExposeSecret;
-use spokes_core::{AuthLink, ConsoleSession, OAuthState, OneTimeProblem, Secret, SweepCounts};
+use spokes_core::{
+    AuthLink, ConsoleSession, IdempotencyClaim, OAuthState, OneTimeProblem, Secret, SweepCounts,
+};
 use spokes_store::StoreError;
 
 use crate::support::{Harness, T0};
@@ -288,6 +290,7 @@ async fn sweep_deletes_old_one_time_values_and_expired_sessions_only() {
             auth_links: 2,
             oauth_states: 2,
             console_sessions: 2,
+            idempotency_keys: 0,
         }
     );
     // What is kept still answers as before.
@@ -337,4 +340,97 @@ async fn sweep_deletes_old_one_time_values_and_expired_sessions_only() {
 
     // Nothing left to sweep.
     assert_eq!(store.sweep_expired(now, KEEP).await.unwrap().total(), 0);
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_claimed_once_and_keep_the_first_outcome() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    let (lease, expiry) = (T0 + 60_000, T0 + 86_400_000);
+    assert_eq!(
+        store
+            .claim_idempotency_key("k1", "req", T0, lease, expiry)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    // While it runs, the same request waits; another request with the key is refused.
+    assert_eq!(
+        store
+            .claim_idempotency_key("k1", "req", T0 + 1, lease, expiry)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Running { stale: false }
+    );
+    assert_eq!(
+        store
+            .claim_idempotency_key("k1", "other", T0 + 1, lease, expiry)
+            .await
+            .unwrap(),
+        IdempotencyClaim::OtherRequest
+    );
+    assert_eq!(
+        store
+            .claim_idempotency_key("k1", "req", lease + 1, lease, expiry)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Running { stale: true }
+    );
+    store
+        .finish_idempotency_key("k1", "{\"ok\":true}")
+        .await
+        .unwrap();
+    // Released only while it has no outcome.
+    store.release_idempotency_key("k1").await.unwrap();
+    assert_eq!(
+        store
+            .claim_idempotency_key("k1", "req", T0 + 2, lease, expiry)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Done("{\"ok\":true}".into())
+    );
+
+    // A released key is free again, and so is an expired one.
+    store
+        .claim_idempotency_key("k2", "req", T0, lease, expiry)
+        .await
+        .unwrap();
+    store.release_idempotency_key("k2").await.unwrap();
+    assert_eq!(
+        store
+            .claim_idempotency_key("k2", "req", T0, lease, expiry)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_idempotency_key("k1", "other", expiry, expiry + 60_000, expiry + 86_400_000)
+            .await
+            .unwrap(),
+        IdempotencyClaim::Claimed
+    );
+    let swept = store.sweep_expired(expiry + 86_400_000, 0).await.unwrap();
+    assert_eq!(swept.idempotency_keys, 2);
+
+    // Racing claimers: exactly one wins.
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        racers.spawn(async move {
+            store
+                .claim_idempotency_key("race", "req", T0, lease, expiry)
+                .await
+                .unwrap()
+        });
+    }
+    let claims = racers.join_all().await;
+    assert_eq!(
+        claims
+            .iter()
+            .filter(|c| **c == IdempotencyClaim::Claimed)
+            .count(),
+        1,
+        "{claims:?}"
+    );
 }
