@@ -7,6 +7,7 @@ mod console;
 mod events;
 mod hardening;
 mod methods;
+mod methods_crm;
 mod secrets;
 mod tokens;
 

@@ -1,0 +1,385 @@
+//! Associations between records on HubSpot's associations v4 API: the batch create, and the
+//! pairs the seed connector names (a contact's companies, a deal's contacts, companies and
+//! line items), each as a default (unlabelled) association.
+//!
+//! The per-record v4 paths live under `/crm/v4/objects/…` (the date-versioned alias is
+//! `/crm/objects/2026-03/…`); the `Objects` family would give `/crm/v3/objects/…` on a
+//! `v3` configuration, which serves the older v3 associations, so these paths are fixed v4.
+
+use serde_json::{Value, json};
+
+use super::crm::{OBJECTS, ObjectType, param, sets};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, ScopeSets, Verb};
+
+/// The standard object type named `plural` (contacts, companies, deals, …).
+pub(super) fn object(plural: &str) -> &'static ObjectType {
+    OBJECTS
+        .iter()
+        .find(|o| o.plural == plural)
+        .unwrap_or_else(|| panic!("`{plural}` is not a standard object type of the catalogue"))
+}
+
+/// Every set that takes one alternative of `a` and one of `b`, without the sets that
+/// contain another (they add nothing).
+fn both(a: &ScopeSets, b: &ScopeSets) -> ScopeSets {
+    let mut combined: ScopeSets = Vec::new();
+    for x in a {
+        for y in b {
+            let mut set = x.clone();
+            for scope in y {
+                if !set.contains(scope) {
+                    set.push(scope.clone());
+                }
+            }
+            combined.push(set);
+        }
+    }
+    let covers = |small: &Vec<String>, big: &Vec<String>| small.iter().all(|s| big.contains(s));
+    let mut minimal: ScopeSets = Vec::new();
+    for (i, set) in combined.iter().enumerate() {
+        let redundant = combined.iter().enumerate().any(|(j, other)| {
+            j != i
+                && covers(other, set)
+                && (other.len() < set.len() || (other.len() == set.len() && j < i))
+        });
+        if !redundant {
+            minimal.push(set.clone());
+        }
+    }
+    minimal
+}
+
+/// Reading associations takes the read scopes of both objects.
+fn read_pair(from: &ObjectType, to: &ObjectType) -> ScopeSets {
+    both(&sets(from.read), &sets(to.read))
+}
+
+/// Changing associations takes the write scopes of both objects, and their read scopes too:
+/// HubSpot's v4 endpoints check the read scopes of both object types on every call.
+fn write_pair(from: &ObjectType, to: &ObjectType) -> ScopeSets {
+    let access = |o: &ObjectType| both(&sets(o.read), &sets(o.write));
+    both(&access(from), &access(to))
+}
+
+fn fixed(rest: String) -> ApiPath {
+    ApiPath {
+        family: Family::Fixed,
+        rest,
+    }
+}
+
+/// `contactId` for contacts, `lineItemId` for line items.
+fn id_name(o: &ObjectType) -> String {
+    let mut words = o.singular.split(' ');
+    let mut name = words.next().unwrap_or_default().to_lowercase();
+    for word in words {
+        name.push_str(word);
+    }
+    name.push_str("Id");
+    name
+}
+
+fn record_param(o: &ObjectType) -> super::Param {
+    param(
+        &id_name(o),
+        Location::Path,
+        JsonType::String,
+        true,
+        &format!("The {} record id.", o.singular.to_lowercase()),
+    )
+}
+
+fn default_association_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "status": {"type": "string"},
+        "results": {"type": "array", "description": "Both directions of the new association.", "items": {"type": "object", "properties": {
+            "from": {"type": "object", "properties": {"id": {"type": "string"}}},
+            "to": {"type": "object", "properties": {"id": {"type": "string"}}},
+            "associationSpec": {"type": "object", "properties": {
+                "associationCategory": {"type": "string"}, "associationTypeId": {"type": "integer"}
+            }}
+        }}},
+        "startedAt": {"type": "string", "format": "date-time"},
+        "completedAt": {"type": "string", "format": "date-time"}
+    }})
+}
+
+fn associated_schema() -> Value {
+    json!({"type": "array", "items": {"type": "object", "properties": {
+        "toObjectId": {"type": ["integer", "string"], "description": "The associated record's id."},
+        "associationTypes": {"type": "array", "items": {"type": "object", "properties": {
+            "category": {"type": "string"}, "typeId": {"type": "integer"}, "label": {"type": ["string", "null"]}
+        }}}
+    }}})
+}
+
+fn batch_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "status": {"type": "string"},
+        "results": {"type": "array", "items": {"type": "object"}},
+        "numErrors": {"type": "integer", "description": "Inputs that failed (HubSpot answered 207); `errors` names them."},
+        "errors": {"type": "array", "items": {"type": "object"}},
+        "startedAt": {"type": "string", "format": "date-time"},
+        "completedAt": {"type": "string", "format": "date-time"}
+    }})
+}
+
+/// `PUT …/associations/default/…`: the pair's default (unlabelled) association.
+fn associate(id: &str, category: &str, from: &ObjectType, to: &ObjectType) -> MethodDef {
+    let (one, other) = (from.singular.to_lowercase(), to.singular.to_lowercase());
+    MethodDef {
+        id: id.into(),
+        category: category.into(),
+        name: format!("Associate {} with {}", from.singular, to.singular),
+        description: format!(
+            "Associates a {one} with a {other} (HubSpot's default, unlabelled association, both directions); labels already on the pair stay. Unknown records are not found."
+        ),
+        verb: Verb::Put,
+        path: fixed(format!(
+            "/crm/v4/objects/{}/{{{}}}/associations/default/{}/{{{}}}",
+            from.plural,
+            id_name(from),
+            to.plural,
+            id_name(to)
+        )),
+        params: vec![record_param(from), record_param(to)],
+        body: Body::None,
+        scopes: write_pair(from, to),
+        paging: Paging::None,
+        writes: true,
+        output: default_association_schema(),
+        absent_is_null: false,
+    }
+}
+
+/// `DELETE …/associations/…`: every association between the two records.
+fn disassociate(id: &str, category: &str, from: &ObjectType, to: &ObjectType) -> MethodDef {
+    let (one, other) = (from.singular.to_lowercase(), to.singular.to_lowercase());
+    MethodDef {
+        name: format!("Disassociate {} from {}", from.singular, to.singular),
+        description: format!(
+            "Removes every association (all labels, both directions) between a {one} and a {other}; succeeds when there was none."
+        ),
+        verb: Verb::Delete,
+        path: fixed(format!(
+            "/crm/v4/objects/{}/{{{}}}/associations/{}/{{{}}}",
+            from.plural,
+            id_name(from),
+            to.plural,
+            id_name(to)
+        )),
+        output: json!({"type": "null"}),
+        ..associate(id, category, from, to)
+    }
+}
+
+/// `GET …/associations/{toObjectType}`: the ids of one record's associated records.
+fn associated(
+    id: &str,
+    category: &str,
+    name: &str,
+    from: &ObjectType,
+    to: &ObjectType,
+) -> MethodDef {
+    let (one, others) = (from.singular.to_lowercase(), to.category.to_lowercase());
+    MethodDef {
+        id: id.into(),
+        category: category.into(),
+        name: name.into(),
+        description: format!(
+            "The {others} associated with a {one}: each `toObjectId` (a {} record id) with its association types and labels, in id order, a page at a time (or all pages with `paging.all`). An unknown {one} has none.",
+            to.singular.to_lowercase()
+        ),
+        verb: Verb::Get,
+        path: fixed(format!(
+            "/crm/v4/objects/{}/{{{}}}/associations/{}",
+            from.plural,
+            id_name(from),
+            to.plural
+        )),
+        params: vec![record_param(from)],
+        body: Body::None,
+        scopes: read_pair(from, to),
+        paging: Paging::Cursor,
+        writes: false,
+        output: associated_schema(),
+        absent_is_null: false,
+    }
+}
+
+fn batch(id: &str, name: &str, action: &str, description: &str, inputs: &str) -> MethodDef {
+    let object_type = |name: &str, side: &str| {
+        param(
+            name,
+            Location::Path,
+            JsonType::String,
+            true,
+            &format!(
+                "The object type the associations go {side}: `contacts`, `companies`, `deals`, `tickets`, `line_items`, `notes`, … (or a type id such as `0-1`)."
+            ),
+        )
+    };
+    MethodDef {
+        id: id.into(),
+        category: "Associations".into(),
+        name: name.into(),
+        description: format!(
+            "{description} At most 1,000 inputs; inputs that fail are listed in `errors` while the others are made. Needs the read (HubSpot) and write scopes of both object types: Spokes cannot check them before sending, HubSpot does."
+        ),
+        verb: Verb::Post,
+        path: ApiPath {
+            family: Family::Associations,
+            rest: format!("/{{fromObjectType}}/{{toObjectType}}/batch/{action}"),
+        },
+        params: vec![
+            object_type("fromObjectType", "from"),
+            object_type("toObjectType", "to"),
+            param("inputs", Location::Body, JsonType::Array, true, inputs),
+        ],
+        body: Body::Params,
+        // The object types are parameters: HubSpot checks their scopes.
+        scopes: Vec::new(),
+        paging: Paging::None,
+        writes: true,
+        output: batch_schema(),
+        absent_is_null: false,
+    }
+}
+
+pub(super) fn methods() -> Vec<MethodDef> {
+    let contacts = object("contacts");
+    let companies = object("companies");
+    let deals = object("deals");
+    let line_items = object("line_items");
+    vec![
+        batch(
+            "associations.batch_create",
+            "Batch Create Associations",
+            "create",
+            "Associates pairs of records with the association types given (labelled or not), both directions.",
+            "`[{from: {id}, to: {id}, types: [{associationCategory: \"HUBSPOT_DEFINED\" | \"USER_DEFINED\", associationTypeId}]}]`; e.g. type 279 (HUBSPOT_DEFINED) for a contact's company, 1 to make it the primary one.",
+        ),
+        batch(
+            "associations.batch_create_default",
+            "Batch Create Default Associations",
+            "associate/default",
+            "Associates pairs of records with HubSpot's default (unlabelled) association type, both directions.",
+            "`[{from: {id}, to: {id}}]`: record ids of the two object types.",
+        ),
+        associate(
+            "contacts.associate_company",
+            "Company Members",
+            contacts,
+            companies,
+        ),
+        disassociate(
+            "contacts.disassociate_company",
+            "Company Members",
+            contacts,
+            companies,
+        ),
+        associated(
+            "contacts.companies",
+            "Company Members",
+            "Get Contact's Companies",
+            contacts,
+            companies,
+        ),
+        associate("deals.associate_contact", "Deals", deals, contacts),
+        associate("deals.associate_company", "Deals", deals, companies),
+        associated(
+            "companies.deals",
+            "Deals",
+            "List Company's Deals",
+            companies,
+            deals,
+        ),
+        associate("line_items.associate_deal", "Line Items", line_items, deals),
+        associated(
+            "deals.line_items",
+            "Line Items",
+            "List Deal's Line Items",
+            deals,
+            line_items,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_scopes_drop_sets_that_add_nothing() {
+        assert_eq!(
+            write_pair(object("contacts"), object("companies")),
+            sets(&[
+                &[
+                    "crm.objects.contacts.read",
+                    "crm.objects.contacts.write",
+                    "crm.objects.companies.read",
+                    "crm.objects.companies.write"
+                ],
+                &["contacts"],
+            ])
+        );
+        assert_eq!(
+            read_pair(object("deals"), object("line_items")),
+            sets(&[
+                &["crm.objects.deals.read", "crm.objects.line_items.read"],
+                &["crm.objects.deals.read", "e-commerce"],
+                &["contacts", "crm.objects.line_items.read"],
+                &["contacts", "e-commerce"],
+            ])
+        );
+    }
+
+    /// Holds for every method of the catalogue: unique ids, path placeholders and path
+    /// parameters match, body parameters only where the body is made of them.
+    #[test]
+    fn the_catalogue_is_consistent() {
+        let all = crate::catalogue::all();
+        let mut ids: Vec<&str> = all.iter().map(|m| m.id.as_str()).collect();
+        ids.sort_unstable();
+        let count = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "duplicate method ids");
+        for m in all {
+            let placeholders: Vec<&str> = m
+                .path
+                .rest
+                .split('{')
+                .skip(1)
+                .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+                .filter(|name| *name != "account_info_version")
+                .collect();
+            for name in &placeholders {
+                assert!(
+                    m.param(name).is_some_and(|p| p.location == Location::Path),
+                    "{}: `{{{name}}}` has no path parameter",
+                    m.id
+                );
+            }
+            for p in &m.params {
+                if p.location == Location::Path {
+                    assert!(
+                        placeholders.contains(&p.name.as_str()),
+                        "{}: {} unused",
+                        m.id,
+                        p.name
+                    );
+                }
+                if p.location == Location::Body {
+                    assert_eq!(m.body, Body::Params, "{}: body parameter {}", m.id, p.name);
+                }
+            }
+            assert!(!m.description.is_empty() && !m.name.is_empty(), "{}", m.id);
+        }
+    }
+
+    #[test]
+    fn id_names_are_camel_case() {
+        assert_eq!(id_name(object("contacts")), "contactId");
+        assert_eq!(id_name(object("line_items")), "lineItemId");
+    }
+}

@@ -1,0 +1,176 @@
+//! Engagements (HubSpot's activities): notes, emails, tasks, meetings and calls, each a CRM
+//! object type of its own on the objects API, with the same five requests for every type.
+
+use serde_json::json;
+
+use super::crm::{
+    ObjectType, id_param, objects_path, param, properties_param, record_schema, records_schema,
+    sets,
+};
+use super::{Body, JsonType, Location, MethodDef, Paging, Verb};
+
+const CATEGORY: &str = "Engagements";
+
+/// Activities take the contacts scopes; emails may also be read with `sales-email-read`.
+const TYPES: &[ObjectType] = &[
+    ObjectType {
+        plural: "notes",
+        singular: "Note",
+        category: CATEGORY,
+        read: &[&["crm.objects.contacts.read"], &["contacts"]],
+        write: &[&["crm.objects.contacts.write"], &["contacts"]],
+        modified: "hs_lastmodifieddate",
+        note: " The note text is `hs_note_body`.",
+    },
+    ObjectType {
+        plural: "emails",
+        singular: "Email",
+        category: CATEGORY,
+        read: &[
+            &["crm.objects.contacts.read"],
+            &["sales-email-read"],
+            &["contacts"],
+        ],
+        write: &[&["crm.objects.contacts.write"], &["contacts"]],
+        modified: "hs_lastmodifieddate",
+        note: " A logged email: `hs_email_subject`, `hs_email_text`, `hs_email_direction`, …",
+    },
+    ObjectType {
+        plural: "tasks",
+        singular: "Task",
+        category: CATEGORY,
+        read: &[&["crm.objects.contacts.read"], &["contacts"]],
+        write: &[&["crm.objects.contacts.write"], &["contacts"]],
+        modified: "hs_lastmodifieddate",
+        note: " The task is `hs_task_subject`, `hs_task_body`, `hs_task_status`, `hs_task_priority`; `hs_timestamp` is its due date.",
+    },
+    ObjectType {
+        plural: "meetings",
+        singular: "Meeting",
+        category: CATEGORY,
+        read: &[&["crm.objects.contacts.read"], &["contacts"]],
+        write: &[&["crm.objects.contacts.write"], &["contacts"]],
+        modified: "hs_lastmodifieddate",
+        note: " The meeting is `hs_meeting_title`, `hs_meeting_body`, `hs_meeting_start_time`, `hs_meeting_end_time`, …",
+    },
+    ObjectType {
+        plural: "calls",
+        singular: "Call",
+        category: CATEGORY,
+        read: &[&["crm.objects.contacts.read"], &["contacts"]],
+        write: &[&["crm.objects.contacts.write"], &["contacts"]],
+        modified: "hs_lastmodifieddate",
+        note: " The call is `hs_call_title`, `hs_call_body`, `hs_call_duration`, `hs_call_disposition`, …",
+    },
+];
+
+/// `hs_timestamp` says when the activity happened (a task: when it is due).
+const TIMESTAMP: &str = "`hs_timestamp` (ISO 8601 or epoch milliseconds) is when it happened";
+
+fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
+    let p = o.plural;
+    let one = o.singular;
+    let lower = one.to_lowercase();
+    let read = MethodDef {
+        id: String::new(),
+        category: CATEGORY.into(),
+        name: String::new(),
+        description: String::new(),
+        verb: Verb::Get,
+        path: objects_path(format!("/{p}/{{id}}")),
+        params: vec![id_param(one)],
+        body: Body::None,
+        scopes: sets(o.read),
+        paging: Paging::None,
+        writes: false,
+        output: record_schema(),
+        absent_is_null: false,
+    };
+    let write = MethodDef {
+        scopes: sets(o.write),
+        writes: true,
+        ..read.clone()
+    };
+    vec![
+        MethodDef {
+            id: format!("{p}.get"),
+            name: format!("Get {one}"),
+            description: format!("One {lower} engagement by its record id.{}", o.note),
+            params: vec![
+                id_param(one),
+                properties_param(),
+                param(
+                    "associations",
+                    Location::Query,
+                    JsonType::String,
+                    false,
+                    "Comma-separated object types (`contacts,companies,deals,tickets`) whose associated ids to include.",
+                ),
+            ],
+            ..read.clone()
+        },
+        MethodDef {
+            id: format!("{p}.list"),
+            name: format!("List {one}s"),
+            description: format!(
+                "Every {lower} engagement, oldest first, a page at a time (or all pages with `paging.all`).{}",
+                o.note
+            ),
+            path: objects_path(format!("/{p}")),
+            params: vec![
+                properties_param(),
+                param(
+                    "archived",
+                    Location::Query,
+                    JsonType::Boolean,
+                    false,
+                    "List archived (deleted) records instead.",
+                ),
+            ],
+            paging: Paging::Cursor,
+            output: records_schema(),
+            ..read
+        },
+        MethodDef {
+            id: format!("{p}.create"),
+            name: format!("Create {one}"),
+            description: format!(
+                "Creates a {lower} engagement from HubSpot property values (`fields`); {TIMESTAMP} and is required.{}",
+                o.note
+            ),
+            verb: Verb::Post,
+            path: objects_path(format!("/{p}")),
+            params: Vec::new(),
+            body: Body::Properties {
+                object_type: p.into(),
+                required: vec!["hs_timestamp".into()],
+            },
+            ..write.clone()
+        },
+        MethodDef {
+            id: format!("{p}.update"),
+            name: format!("Update {one}"),
+            description: format!(
+                "Changes property values (`fields`) of one {lower} engagement; an empty string clears a value.{}",
+                o.note
+            ),
+            verb: Verb::Patch,
+            ..write.clone()
+        }
+        .with_body(p),
+        MethodDef {
+            id: format!("{p}.delete"),
+            name: format!("Delete {one}"),
+            description: format!(
+                "Archives one {lower} engagement (HubSpot keeps it restorable for 90 days); an unknown id succeeds too."
+            ),
+            verb: Verb::Delete,
+            output: json!({"type": "null"}),
+            ..write
+        },
+    ]
+}
+
+pub(super) fn methods() -> Vec<MethodDef> {
+    TYPES.iter().flat_map(methods_of).collect()
+}

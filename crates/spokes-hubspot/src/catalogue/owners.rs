@@ -1,0 +1,115 @@
+//! Owners: the portal's users (and queues) that records can be assigned to through
+//! `hubspot_owner_id`. HubSpot's owners API is read-only.
+
+use serde_json::{Value, json};
+
+use super::crm::{param, sets};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Verb};
+
+const CATEGORY: &str = "Owners";
+/// The retired legacy `contacts` scope covered owners too.
+const READ: &[&[&str]] = &[&["crm.objects.owners.read"], &["contacts"]];
+
+fn owner_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string", "description": "The owner id, the value of `hubspot_owner_id`."},
+        "email": {"type": "string"},
+        "firstName": {"type": "string"},
+        "lastName": {"type": "string"},
+        "userId": {"type": ["integer", "null"], "description": "The HubSpot user id; null for a deactivated user."},
+        "userIdIncludingInactive": {"type": ["integer", "null"]},
+        "type": {"type": "string", "enum": ["PERSON", "QUEUE"]},
+        "teams": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}, "primary": {"type": "boolean"}
+        }}},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "updatedAt": {"type": "string", "format": "date-time"},
+        "archived": {"type": "boolean"}
+    }})
+}
+
+fn owners_path(rest: &str) -> ApiPath {
+    ApiPath {
+        family: Family::Owners,
+        rest: rest.into(),
+    }
+}
+
+fn archived_param(what: &str) -> super::Param {
+    param(
+        "archived",
+        Location::Query,
+        JsonType::Boolean,
+        false,
+        &format!("{what} deactivated (archived) owners instead of active ones."),
+    )
+}
+
+pub(super) fn methods() -> Vec<MethodDef> {
+    let base = MethodDef {
+        id: String::new(),
+        category: CATEGORY.into(),
+        name: String::new(),
+        description: String::new(),
+        verb: Verb::Get,
+        path: owners_path(""),
+        params: Vec::new(),
+        body: Body::None,
+        scopes: sets(READ),
+        paging: Paging::Cursor,
+        writes: false,
+        output: json!({"type": "array", "items": owner_schema()}),
+        absent_is_null: false,
+    };
+    vec![
+        MethodDef {
+            id: "owners.get".into(),
+            name: "Get Owner".into(),
+            description: "One owner by its owner id (or by its HubSpot user id with `idProperty=userId`).".into(),
+            path: owners_path("/{id}"),
+            params: vec![
+                param(
+                    "id",
+                    Location::Path,
+                    JsonType::String,
+                    true,
+                    "The owner id (the value of `hubspot_owner_id`), or the user id with `idProperty=userId`.",
+                ),
+                param(
+                    "idProperty",
+                    Location::Query,
+                    JsonType::String,
+                    false,
+                    "`id` (default) or `userId`: what `id` is.",
+                ),
+                archived_param("Look among"),
+            ],
+            paging: Paging::None,
+            output: owner_schema(),
+            ..base.clone()
+        },
+        MethodDef {
+            id: "owners.get_by_email".into(),
+            name: "Get Owner by Email".into(),
+            description: "The owners with this email address (HubSpot's owners list filtered by `email`, ignoring case): at most one, an empty list when no owner has it.".into(),
+            params: vec![
+                param(
+                    "email",
+                    Location::Query,
+                    JsonType::String,
+                    true,
+                    "The owner's email address.",
+                ),
+                archived_param("Look among"),
+            ],
+            ..base.clone()
+        },
+        MethodDef {
+            id: "owners.list".into(),
+            name: "List Owners".into(),
+            description: "Every owner of the portal, in id order, a page at a time (or all pages with `paging.all`).".into(),
+            params: vec![archived_param("List")],
+            ..base
+        },
+    ]
+}

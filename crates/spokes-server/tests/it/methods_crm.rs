@@ -1,0 +1,687 @@
+//! The CRM methods beyond records: engagements, owners, pipelines, property definitions and
+//! associations, through Spokes' method API against the simulator.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::TestEnv;
+
+impl TestEnv {
+    /// An `Acme Inc` installation that was also granted `tickets` (and `e-commerce`).
+    async fn connected_for_crm(&self) -> String {
+        self.setup_connector(json!({"OptionalScopes": "content reports e-commerce forms tickets"}))
+            .await;
+        let id = self.new_installation("acme", json!({})).await;
+        let response = self.connect("acme", &id, "Acme Inc", "allow").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        id
+    }
+
+    /// Calls `method` and asserts it succeeded; returns `data`.
+    async fn crm_ok(&self, id: &str, method: &str, input: Value) -> Value {
+        let (status, body) = self.method(id, method, input).await;
+        assert_eq!(status, StatusCode::OK, "{method}: {body}");
+        body["data"].clone()
+    }
+
+    /// Creates a record with `fields` and returns its id.
+    async fn crm_create(&self, id: &str, object_type: &str, fields: Value) -> String {
+        let data = self
+            .crm_ok(
+                id,
+                &format!("{object_type}.create"),
+                json!({"fields": fields}),
+            )
+            .await;
+        data["id"].as_str().expect("id").to_string()
+    }
+}
+
+/// A record's `id`, or an association's `toObjectId` (a number or a string), as text.
+fn id_of(record: &Value) -> String {
+    match &record["toObjectId"] {
+        Value::Null => record["id"].as_str().expect("id").to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn ids_of(records: &Value) -> Vec<String> {
+    records
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_catalogue_has_the_crm_categories() {
+    let env = TestEnv::start().await;
+    let (status, body) = env.get_json("/v1/connectors/hubspot/methods").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let methods = body["methods"].as_array().expect("methods");
+    let category_of = |id: &str| {
+        methods
+            .iter()
+            .find(|m| m["id"] == id)
+            .map(|m| m["category"].clone())
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    for (id, category) in [
+        ("notes.create", "Engagements"),
+        ("calls.list", "Engagements"),
+        ("emails.get", "Engagements"),
+        ("owners.get_by_email", "Owners"),
+        ("deals.stages", "Pipelines"),
+        ("tickets.pipelines", "Pipelines"),
+        ("contacts.create_property", "Contact Properties"),
+        ("companies.list_property_groups", "Company Properties"),
+        ("deals.delete_property", "Deal Properties"),
+        ("products.create_property_group", "Product Properties"),
+        ("associations.batch_create", "Associations"),
+        ("contacts.associate_company", "Company Members"),
+        ("contacts.companies", "Company Members"),
+        ("companies.deals", "Deals"),
+        ("deals.line_items", "Line Items"),
+    ] {
+        assert_eq!(category_of(id), category, "{id}");
+    }
+
+    let (_, associate) = env
+        .get_json("/v1/connectors/hubspot/methods/contacts.associate_company")
+        .await;
+    assert_eq!(associate["request"]["method"], "PUT");
+    assert_eq!(
+        associate["request"]["path"],
+        "/crm/v4/objects/contacts/{contactId}/associations/default/companies/{companyId}"
+    );
+    assert_eq!(
+        associate["required_scopes"],
+        json!([
+            [
+                "crm.objects.contacts.read",
+                "crm.objects.contacts.write",
+                "crm.objects.companies.read",
+                "crm.objects.companies.write"
+            ],
+            ["contacts"]
+        ])
+    );
+    let (_, emails) = env
+        .get_json("/v1/connectors/hubspot/methods/emails.list")
+        .await;
+    assert_eq!(
+        emails["required_scopes"],
+        json!([
+            ["crm.objects.contacts.read"],
+            ["sales-email-read"],
+            ["contacts"]
+        ])
+    );
+    let (_, create) = env
+        .get_json("/v1/connectors/hubspot/methods/contacts.create_property")
+        .await;
+    assert_eq!(
+        create["request"]["path"],
+        "/crm/properties/2026-03/contacts"
+    );
+}
+
+#[tokio::test]
+async fn a_note_round_trips_and_needs_a_timestamp() {
+    let env = TestEnv::start().await;
+    let id = env.connected_for_crm().await;
+    let before = env.counter("api_requests").await;
+    let (status, body) = env
+        .method(
+            &id,
+            "notes.create",
+            json!({"fields": {"hs_note_body": "No time"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_parameters");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("missing required field `hs_timestamp`"),
+        "{body}"
+    );
+    assert_eq!(env.counter("api_requests").await, before, "nothing sent");
+
+    let note = env
+        .crm_create(
+            &id,
+            "notes",
+            json!({"hs_note_body": "Called Ada", "hs_timestamp": "2026-03-01T10:00:00Z"}),
+        )
+        .await;
+    let updated = env
+        .crm_ok(
+            &id,
+            "notes.update",
+            json!({"parameters": {"id": note}, "fields": {"hs_note_body": "Called Ada back"}}),
+        )
+        .await;
+    assert_eq!(updated["properties"]["hs_note_body"], "Called Ada back");
+    let got = env
+        .crm_ok(
+            &id,
+            "notes.get",
+            json!({"parameters": {"id": note, "properties": "hs_note_body,hs_timestamp"}}),
+        )
+        .await;
+    assert_eq!(got["properties"]["hs_note_body"], "Called Ada back");
+    assert_eq!(
+        got["properties"]["hs_timestamp"],
+        "2026-03-01T10:00:00.000Z"
+    );
+    let listed = env
+        .crm_ok(&id, "notes.list", json!({"paging": {"all": true}}))
+        .await;
+    assert_eq!(ids_of(&listed), vec![note.clone()]);
+
+    // The other engagement types take the same shape.
+    for (object_type, fields) in [
+        ("tasks", json!({"hs_task_subject": "Send the offer"})),
+        ("calls", json!({"hs_call_title": "Intro call"})),
+        ("meetings", json!({"hs_meeting_title": "Kick-off"})),
+        ("emails", json!({"hs_email_subject": "Welcome"})),
+    ] {
+        let mut fields = fields;
+        fields["hs_timestamp"] = json!("2026-03-02T09:00:00Z");
+        let record = env.crm_create(&id, object_type, fields).await;
+        let got = env
+            .crm_ok(
+                &id,
+                &format!("{object_type}.get"),
+                json!({"parameters": {"id": record}}),
+            )
+            .await;
+        assert_eq!(got["id"], record.as_str(), "{object_type}");
+    }
+
+    let deleted = env
+        .crm_ok(&id, "notes.delete", json!({"parameters": {"id": note}}))
+        .await;
+    assert_eq!(deleted, Value::Null);
+    let (status, body) = env
+        .method(&id, "notes.get", json!({"parameters": {"id": note}}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn owners_are_listed_and_found() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let owners = env
+        .crm_ok(&id, "owners.list", json!({"paging": {"limit": 2}}))
+        .await;
+    assert_eq!(owners.as_array().expect("owners").len(), 2, "{owners}");
+    let all = env
+        .crm_ok(&id, "owners.list", json!({"paging": {"all": true}}))
+        .await;
+    let emails: Vec<&str> = all
+        .as_array()
+        .expect("owners")
+        .iter()
+        .filter_map(|o| o["email"].as_str())
+        .collect();
+    assert_eq!(emails.len(), 4, "active owners: {emails:?}");
+    assert!(emails.contains(&"owner@acme.example"), "{emails:?}");
+
+    let found = env
+        .crm_ok(
+            &id,
+            "owners.get_by_email",
+            json!({"parameters": {"email": "Sam.Rivera@acme.example"}}),
+        )
+        .await;
+    let found = found.as_array().expect("owners");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["firstName"], "Sam");
+    let owner_id = found[0]["id"].as_str().expect("id").to_string();
+    let none = env
+        .crm_ok(
+            &id,
+            "owners.get_by_email",
+            json!({"parameters": {"email": "nobody@acme.example"}}),
+        )
+        .await;
+    assert_eq!(none, json!([]));
+
+    let got = env
+        .crm_ok(&id, "owners.get", json!({"parameters": {"id": owner_id}}))
+        .await;
+    assert_eq!(got["email"], "sam.rivera@acme.example");
+    let by_user = env
+        .crm_ok(
+            &id,
+            "owners.get",
+            json!({"parameters": {"id": got["userId"].to_string(), "idProperty": "userId"}}),
+        )
+        .await;
+    assert_eq!(by_user["id"], owner_id.as_str());
+}
+
+#[tokio::test]
+async fn deal_and_ticket_pipelines_are_read() {
+    let env = TestEnv::start().await;
+    let id = env.connected_for_crm().await;
+    let deals = env.crm_ok(&id, "deals.pipelines", json!({})).await;
+    let pipeline = &deals["results"][0];
+    assert_eq!(pipeline["id"], "default", "{deals}");
+    assert_eq!(pipeline["stages"][0]["id"], "appointmentscheduled");
+
+    let stages = env
+        .crm_ok(
+            &id,
+            "deals.stages",
+            json!({"parameters": {"pipelineId": "default"}}),
+        )
+        .await;
+    let stage_ids = ids_of(&stages["results"]);
+    assert_eq!(stage_ids.len(), 7, "{stages}");
+    assert!(stage_ids.contains(&"closedwon".to_string()));
+
+    let tickets = env.crm_ok(&id, "tickets.pipelines", json!({})).await;
+    assert_eq!(tickets["results"][0]["id"], "0", "{tickets}");
+    assert_eq!(
+        tickets["results"][0]["stages"][3]["metadata"]["ticketState"],
+        "CLOSED"
+    );
+}
+
+#[tokio::test]
+async fn contact_properties_are_managed() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let groups = env
+        .crm_ok(&id, "contacts.list_property_groups", json!({}))
+        .await;
+    let group = groups["results"][0]["name"]
+        .as_str()
+        .expect("a built-in group")
+        .to_string();
+
+    let created = env
+        .crm_ok(
+            &id,
+            "contacts.create_property",
+            json!({"parameters": {
+                "name": "favourite_colour", "label": "Favourite colour", "type": "enumeration",
+                "fieldType": "select", "groupName": group,
+                "options": [{"label": "Red", "value": "red"}, {"label": "Blue", "value": "blue"}]
+            }}),
+        )
+        .await;
+    assert_eq!(created["name"], "favourite_colour", "{created}");
+    assert_eq!(created["hubspotDefined"], false);
+
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.create_property",
+            json!({"parameters": {"name": "favourite_colour", "label": "Again", "type": "string", "fieldType": "text", "groupName": group}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    let updated = env
+        .crm_ok(
+            &id,
+            "contacts.update_property",
+            json!({"parameters": {"name": "favourite_colour", "label": "Colour"}}),
+        )
+        .await;
+    assert_eq!(updated["label"], "Colour");
+    let got = env
+        .crm_ok(
+            &id,
+            "contacts.get_property",
+            json!({"parameters": {"name": "favourite_colour"}}),
+        )
+        .await;
+    assert_eq!(got["label"], "Colour");
+    assert_eq!(got["options"].as_array().expect("options").len(), 2);
+    let listed = env.crm_ok(&id, "contacts.list_properties", json!({})).await;
+    assert!(
+        listed["results"]
+            .as_array()
+            .expect("properties")
+            .iter()
+            .any(|p| p["name"] == "favourite_colour" && p["hubspotDefined"] == false),
+        "{listed}"
+    );
+
+    let deleted = env
+        .crm_ok(
+            &id,
+            "contacts.delete_property",
+            json!({"parameters": {"name": "favourite_colour"}}),
+        )
+        .await;
+    assert_eq!(deleted, Value::Null);
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.get_property",
+            json!({"parameters": {"name": "favourite_colour"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let archived = env
+        .crm_ok(
+            &id,
+            "contacts.get_property",
+            json!({"parameters": {"name": "favourite_colour", "archived": true}}),
+        )
+        .await;
+    assert_eq!(archived["archived"], true);
+
+    // HubSpot's own properties cannot be deleted.
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.delete_property",
+            json!({"parameters": {"name": "email"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "validation_failed");
+}
+
+#[tokio::test]
+async fn a_product_property_group_is_created() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let group = env
+        .crm_ok(
+            &id,
+            "products.create_property_group",
+            json!({"parameters": {"name": "shipping", "label": "Shipping", "displayOrder": 3}}),
+        )
+        .await;
+    assert_eq!(group["name"], "shipping", "{group}");
+    let groups = env
+        .crm_ok(&id, "products.list_property_groups", json!({}))
+        .await;
+    assert!(
+        groups["results"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["name"] == "shipping" && g["label"] == "Shipping"),
+        "{groups}"
+    );
+    let property = env
+        .crm_ok(
+            &id,
+            "products.create_property",
+            json!({"parameters": {"name": "weight_kg", "label": "Weight (kg)", "type": "number", "fieldType": "number", "groupName": "shipping"}}),
+        )
+        .await;
+    assert_eq!(property["groupName"], "shipping");
+}
+
+#[tokio::test]
+async fn contacts_join_and_leave_companies() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let ada = env
+        .crm_create(&id, "contacts", json!({"email": "ada@example.com"}))
+        .await;
+    let grace = env
+        .crm_create(&id, "contacts", json!({"email": "grace@example.com"}))
+        .await;
+    let initech = env
+        .crm_create(&id, "companies", json!({"name": "Initech"}))
+        .await;
+    let globex = env
+        .crm_create(&id, "companies", json!({"name": "Globex"}))
+        .await;
+
+    let joined = env
+        .crm_ok(
+            &id,
+            "contacts.associate_company",
+            json!({"parameters": {"contactId": ada, "companyId": initech}}),
+        )
+        .await;
+    assert_eq!(joined["status"], "COMPLETE", "{joined}");
+
+    // A batch with a label: Grace's primary company is Globex.
+    let batch = env
+        .crm_ok(
+            &id,
+            "associations.batch_create",
+            json!({"parameters": {
+                "fromObjectType": "contacts", "toObjectType": "companies",
+                "inputs": [
+                    {"from": {"id": grace}, "to": {"id": globex},
+                     "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]},
+                    {"from": {"id": ada}, "to": {"id": globex},
+                     "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}]}
+                ]
+            }}),
+        )
+        .await;
+    assert_eq!(batch["status"], "COMPLETE", "{batch}");
+    let default = env
+        .crm_ok(
+            &id,
+            "associations.batch_create_default",
+            json!({"parameters": {
+                "fromObjectType": "contacts", "toObjectType": "companies",
+                "inputs": [{"from": {"id": grace}, "to": {"id": initech}}]
+            }}),
+        )
+        .await;
+    assert_eq!(default["status"], "COMPLETE", "{default}");
+
+    let companies = env
+        .crm_ok(
+            &id,
+            "contacts.companies",
+            json!({"parameters": {"contactId": ada}, "paging": {"all": true}}),
+        )
+        .await;
+    assert_eq!(ids_of(&companies), vec![initech.clone(), globex.clone()]);
+    let graces = env
+        .crm_ok(
+            &id,
+            "contacts.companies",
+            json!({"parameters": {"contactId": grace}}),
+        )
+        .await;
+    let primary = graces
+        .as_array()
+        .expect("companies")
+        .iter()
+        .find(|c| id_of(c) == globex)
+        .expect("Globex");
+    assert!(
+        primary["associationTypes"]
+            .as_array()
+            .expect("types")
+            .iter()
+            .any(|t| t["label"] == "Primary"),
+        "{graces}"
+    );
+
+    let left = env
+        .crm_ok(
+            &id,
+            "contacts.disassociate_company",
+            json!({"parameters": {"contactId": ada, "companyId": initech}}),
+        )
+        .await;
+    assert_eq!(left, Value::Null);
+    let companies = env
+        .crm_ok(
+            &id,
+            "contacts.companies",
+            json!({"parameters": {"contactId": ada}}),
+        )
+        .await;
+    assert_eq!(ids_of(&companies), vec![globex]);
+
+    // Unknown records are HubSpot's 404.
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.associate_company",
+            json!({"parameters": {"contactId": "999999999", "companyId": initech}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn deals_are_associated_with_contacts_companies_and_line_items() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let ada = env
+        .crm_create(&id, "contacts", json!({"email": "ada@example.com"}))
+        .await;
+    let initech = env
+        .crm_create(&id, "companies", json!({"name": "Initech"}))
+        .await;
+    let deal = env
+        .crm_create(
+            &id,
+            "deals",
+            json!({"dealname": "Big one", "dealstage": "appointmentscheduled"}),
+        )
+        .await;
+    let other = env
+        .crm_create(
+            &id,
+            "deals",
+            json!({"dealname": "Small one", "dealstage": "qualifiedtobuy"}),
+        )
+        .await;
+    let line = env
+        .crm_create(
+            &id,
+            "line_items",
+            json!({"name": "Widgets", "quantity": "2", "price": "10"}),
+        )
+        .await;
+
+    env.crm_ok(
+        &id,
+        "deals.associate_contact",
+        json!({"parameters": {"dealId": deal, "contactId": ada}}),
+    )
+    .await;
+    for d in [&deal, &other] {
+        env.crm_ok(
+            &id,
+            "deals.associate_company",
+            json!({"parameters": {"dealId": d, "companyId": initech}}),
+        )
+        .await;
+    }
+    env.crm_ok(
+        &id,
+        "line_items.associate_deal",
+        json!({"parameters": {"lineItemId": line, "dealId": deal}}),
+    )
+    .await;
+
+    let deals = env
+        .crm_ok(
+            &id,
+            "companies.deals",
+            json!({"parameters": {"companyId": initech}, "paging": {"limit": 1}}),
+        )
+        .await;
+    assert_eq!(ids_of(&deals), vec![deal.clone()], "one a page");
+    let (status, page) = env
+        .method(
+            &id,
+            "companies.deals",
+            json!({"parameters": {"companyId": initech}, "paging": {"limit": 1}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let next = page["paging"]["next"].as_str().expect("a next page");
+    let second = env
+        .crm_ok(
+            &id,
+            "companies.deals",
+            json!({"parameters": {"companyId": initech}, "paging": {"limit": 1, "after": next}}),
+        )
+        .await;
+    assert_eq!(ids_of(&second), vec![other.clone()]);
+
+    let lines = env
+        .crm_ok(
+            &id,
+            "deals.line_items",
+            json!({"parameters": {"dealId": deal}, "paging": {"all": true}}),
+        )
+        .await;
+    assert_eq!(ids_of(&lines), vec![line]);
+    let none = env
+        .crm_ok(
+            &id,
+            "deals.line_items",
+            json!({"parameters": {"dealId": other}}),
+        )
+        .await;
+    assert_eq!(none, json!([]));
+
+    // The deal's contact, read the same way HubSpot stores it (both directions).
+    let got = env
+        .crm_ok(
+            &id,
+            "deals.get",
+            json!({"parameters": {"id": deal, "associations": "contacts"}}),
+        )
+        .await;
+    assert_eq!(
+        got["associations"]["contacts"]["results"][0]["id"],
+        ada.as_str(),
+        "{got}"
+    );
+}
+
+#[tokio::test]
+async fn association_changes_need_both_objects_scopes() {
+    let env = TestEnv::start().await;
+    env.setup_connector(json!({})).await;
+    let id = env
+        .new_installation(
+            "acme",
+            json!({"Scopes": "crm.objects.contacts.read crm.objects.contacts.write crm.objects.companies.read", "OptionalScopes": "forms"}),
+        )
+        .await;
+    env.connect("acme", &id, "Acme Inc", "allow").await;
+    let before = env.counter("api_requests").await;
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.associate_company",
+            json!({"parameters": {"contactId": "1", "companyId": "2"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "missing_scopes");
+    assert_eq!(env.counter("api_requests").await, before, "nothing sent");
+    // Reading them takes the read scopes only.
+    let (status, body) = env
+        .method(
+            &id,
+            "contacts.companies",
+            json!({"parameters": {"contactId": "1"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"], json!([]));
+}
