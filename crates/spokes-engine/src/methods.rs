@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use spokes_core::{Clock, ExposeSecret, Installation, InstallationStatus};
 use spokes_hubspot::catalogue::MethodDef;
-use spokes_hubspot::client::Caller;
+use spokes_hubspot::client::{Caller, ProxyAnswer};
 use spokes_hubspot::limiter::RateLimiter;
 use spokes_hubspot::{ApiClient, HubSpotConfig, MethodError, MethodInput, MethodOutput, scopes};
 use spokes_store::Store;
@@ -86,6 +86,32 @@ impl Methods {
             tracing::info!(installation.id = %installation.id, method = %method.id, code = error.code, http.status = error.status, "method call failed");
         }
         result
+    }
+}
+
+impl Methods {
+    /// Sends any HubSpot API request with the installation's token and the portal's budget.
+    pub async fn proxy(
+        &self,
+        installation: &Installation,
+        verb: reqwest::Method,
+        path_and_query: &str,
+        content_type: Option<&str>,
+        body: bytes::Bytes,
+    ) -> Result<ProxyAnswer, MethodError> {
+        let token = self
+            .tokens
+            .access_token(installation)
+            .await
+            .map_err(token_error)?;
+        let caller = Caller {
+            access_token: token.expose_secret(),
+            portal_id: installation.portal.as_ref().map_or(0, |p| p.portal_id),
+            installation_id: &installation.id,
+        };
+        self.client
+            .proxy(verb, path_and_query, content_type, body, caller)
+            .await
     }
 }
 

@@ -5,6 +5,7 @@
 mod error;
 mod input;
 mod properties;
+mod proxy;
 mod window;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::limiter::{After429, PortalKey, RateHeaders, RateLimiter};
 
 pub use error::MethodError;
 pub use input::{MethodInput, PagingInput};
+pub use proxy::ProxyAnswer;
 use properties::PropertyCache;
 
 /// What a method answered: `data` and, for a page of a paged method, the cursor of the next.

@@ -263,3 +263,33 @@ pub fn unknown_method(id: &str) -> ApiError {
         )
     })
 }
+
+/// `ANY …/proxy/{*path}`: HubSpot's answer as it is, with its status and rate-limit headers.
+pub async fn proxy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((account_id, installation_id, path)): Path<(String, String, String)>,
+    verb: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> ApiResult<axum::response::Response> {
+    let installation = load(&state, &caller, &account_id, &installation_id).await?;
+    let mut path_and_query = format!("/{path}");
+    if let Some(query) = uri.query() {
+        path_and_query.push('?');
+        path_and_query.push_str(query);
+    }
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let answer = state
+        .methods
+        .proxy(&installation, verb, &path_and_query, content_type, body)
+        .await?;
+    let mut response = axum::response::Response::new(axum::body::Body::from(answer.body));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    // reqwest and axum share the `http` crate's types.
+    response.headers_mut().extend(answer.headers);
+    Ok(response)
+}

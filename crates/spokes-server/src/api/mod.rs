@@ -6,7 +6,7 @@ mod installations;
 mod methods;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 
 use crate::AppState;
 
@@ -49,5 +49,9 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/accounts/{account}/connectors/{installation}/methods/{method}",
             post(installations::call_method),
+        )
+        .route(
+            "/v1/accounts/{account}/connectors/{installation}/proxy/{*path}",
+            any(installations::proxy),
         )
 }

@@ -680,3 +680,79 @@ async fn an_idempotency_key_writes_once_sequentially_and_concurrently() {
     assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(env.sim_count(&id, "contacts").await, 3);
 }
+
+#[tokio::test]
+async fn the_proxy_passes_hubspot_through_and_nowhere_else() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let proxy = |path: &str| format!("/v1/accounts/acme/connectors/{id}/proxy{path}");
+
+    let created = env
+        .request(Method::POST, &proxy("/crm/v3/objects/contacts"))
+        .json(&json!({"properties": {"email": "ada@example.com"}}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(
+        created.status(),
+        StatusCode::CREATED,
+        "HubSpot's own status"
+    );
+    let listed = env
+        .request(
+            Method::GET,
+            &proxy("/crm/v3/objects/contacts?limit=1&properties=email"),
+        )
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.status(), StatusCode::OK);
+    assert!(
+        listed
+            .headers()
+            .contains_key("x-hubspot-ratelimit-remaining"),
+        "{:?}",
+        listed.headers()
+    );
+    let (_, body) = read(listed).await;
+    assert_eq!(
+        body["results"][0]["properties"]["email"], "ada@example.com",
+        "{body}"
+    );
+    let (status, missing) = read(
+        env.request(Method::GET, &proxy("/crm/v3/objects/contacts/999999"))
+            .send()
+            .await
+            .expect("missing"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        missing["correlationId"].is_string(),
+        "HubSpot's body: {missing}"
+    );
+
+    for bad in [
+        "/crm/v3/../../_sim/config",
+        "/crm/%2e%2e/%2e%2e/_sim/config",
+        "//127.0.0.1:9/steal",
+        "/_sim/config",
+        "/oauth/v1/refresh-tokens/x",
+    ] {
+        let (status, body) = read(
+            env.request(Method::GET, &proxy(bad))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::NOT_FOUND,
+            "{bad}: {status} {body}"
+        );
+        assert_ne!(status, StatusCode::OK, "{bad}");
+        if status == StatusCode::BAD_REQUEST {
+            assert_eq!(body["error"]["code"], "invalid_parameters", "{bad}");
+        }
+    }
+}
