@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-pub use schema::{input_schema, output_schema};
+pub use schema::{input_schema, markdown_table, output_schema};
 
 /// The HTTP verb of a method's HubSpot request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +137,9 @@ pub enum Paging {
     Cursor,
     /// Records whose `date_property` is at or after the `since` parameter, through search,
     /// in (date, id) order, each exactly once (see `client::window`).
-    Window { date_property: &'static str },
+    Window {
+        date_property: &'static str,
+    },
 }
 
 /// Scope alternatives: the method may run when every scope of at least one set is granted.

@@ -75,3 +75,53 @@ pub fn output_schema(method: &MethodDef) -> Value {
         "required": ["data"],
     })
 }
+
+/// The catalogue as a Markdown table, for the README (a test keeps the README's copy equal).
+pub fn markdown_table(methods: &[MethodDef]) -> String {
+    let mut out =
+        String::from("| method | category | name | scopes (any one set) |\n|---|---|---|---|\n");
+    for m in methods {
+        let scopes: Vec<String> = m
+            .scopes
+            .iter()
+            .map(|set| format!("`{}`", set.join(" + ")))
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            m.id,
+            m.category,
+            m.name,
+            if scopes.is_empty() {
+                "checked by HubSpot".into()
+            } else {
+                scopes.join(" or ")
+            }
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    /// The README's method list is generated from the catalogue: run this test with
+    /// `SPOKES_UPDATE_README=1` to rewrite it after changing the catalogue.
+    #[test]
+    fn the_readme_lists_the_catalogue() {
+        const START: &str = "<!-- methods:start -->\n";
+        const END: &str = "<!-- methods:end -->";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+        let readme = std::fs::read_to_string(&path).expect("README.md");
+        let table = super::markdown_table(crate::catalogue::all());
+        let (before, rest) = readme.split_once(START).expect("methods:start marker");
+        let (_, after) = rest.split_once(END).expect("methods:end marker");
+        let expected = format!("{before}{START}{table}{END}{after}");
+        if std::env::var_os("SPOKES_UPDATE_README").is_some() {
+            std::fs::write(&path, &expected).expect("write README.md");
+        } else {
+            assert!(
+                readme == expected,
+                "README.md's method list differs from the catalogue; run `SPOKES_UPDATE_README=1 cargo test -p spokes-hubspot the_readme_lists_the_catalogue`"
+            );
+        }
+    }
+}
