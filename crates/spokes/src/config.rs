@@ -254,7 +254,10 @@ impl Config {
                 .push("database.url must start with sqlite:, postgres:// or postgresql://".into());
         }
         if self.hubspot.rate_limit_per_10s == 0 || self.hubspot.search_per_second == 0 {
-            errors.push("hubspot.rate_limit_per_10s and hubspot.search_per_second must be at least 1".into());
+            errors.push(
+                "hubspot.rate_limit_per_10s and hubspot.search_per_second must be at least 1"
+                    .into(),
+            );
         }
         if !(self.hubspot.budget_share > 0.0 && self.hubspot.budget_share <= 1.0) {
             errors.push("hubspot.budget_share must be more than 0 and at most 1".into());

@@ -20,8 +20,8 @@ use crate::limiter::{After429, PortalKey, RateHeaders, RateLimiter};
 
 pub use error::MethodError;
 pub use input::{MethodInput, PagingInput};
-pub use proxy::ProxyAnswer;
 use properties::PropertyCache;
+pub use proxy::ProxyAnswer;
 
 /// What a method answered: `data` and, for a page of a paged method, the cursor of the next.
 #[derive(Debug, Clone, PartialEq)]
@@ -247,12 +247,7 @@ impl ApiClient {
     }
 
     /// The URL and JSON body of `method` for `input`, on the page after `after`.
-    fn request(
-        &self,
-        method: &MethodDef,
-        input: &MethodInput,
-        after: Option<&str>,
-    ) -> Outgoing {
+    fn request(&self, method: &MethodDef, input: &MethodInput, after: Option<&str>) -> Outgoing {
         let mut path = self.config.method_path(&method.path);
         let mut query: Vec<(String, String)> = Vec::new();
         let mut body = Map::new();

@@ -37,7 +37,10 @@ pub fn checked_path(path_and_query: &str) -> Result<&str, MethodError> {
     if decoded.contains('\\') || decoded.split('/').any(|s| s == ".." || s == ".") {
         return Err(refuse("`.` and `..` segments are not allowed"));
     }
-    if path_and_query.chars().any(|c| c.is_control() || c == '#' || c == ' ') {
+    if path_and_query
+        .chars()
+        .any(|c| c.is_control() || c == '#' || c == ' ')
+    {
         return Err(refuse("the path has characters a URL path cannot hold"));
     }
     if path.starts_with("/_sim") || path.starts_with("/oauth") {
@@ -65,19 +68,46 @@ impl ApiClient {
     ) -> Result<ProxyAnswer, MethodError> {
         let path = checked_path(path_and_query)?;
         let url = self.config.api(path);
-        let api_host = reqwest::Url::parse(&self.config.api_url).ok().map(|u| (u.scheme().to_owned(), u.host_str().map(str::to_owned), u.port_or_known_default()));
-        let target = reqwest::Url::parse(&url).ok().map(|u| (u.scheme().to_owned(), u.host_str().map(str::to_owned), u.port_or_known_default()));
+        let api_host = reqwest::Url::parse(&self.config.api_url).ok().map(|u| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().map(str::to_owned),
+                u.port_or_known_default(),
+            )
+        });
+        let target = reqwest::Url::parse(&url).ok().map(|u| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().map(str::to_owned),
+                u.port_or_known_default(),
+            )
+        });
         if api_host.is_none() || api_host != target {
-            return Err(MethodError::new(400, "invalid_parameters", "the proxy only reaches HubSpot's API host"));
+            return Err(MethodError::new(
+                400,
+                "invalid_parameters",
+                "the proxy only reaches HubSpot's API host",
+            ));
         }
-        let budget = if verb == reqwest::Method::POST && path.split('?').next().is_some_and(|p| p.ends_with("/search")) {
+        let budget = if verb == reqwest::Method::POST
+            && path
+                .split('?')
+                .next()
+                .is_some_and(|p| p.ends_with("/search"))
+        {
             Budget::Search
         } else {
             Budget::Standard
         };
         // Safe to send again: reads and idempotent verbs; others only when HubSpot cannot have
         // acted (the connection was refused, or a 429).
-        let idempotent = matches!(verb, reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::PUT | reqwest::Method::DELETE);
+        let idempotent = matches!(
+            verb,
+            reqwest::Method::GET
+                | reqwest::Method::HEAD
+                | reqwest::Method::PUT
+                | reqwest::Method::DELETE
+        );
         let key = caller.budget_key();
         let attempt = || async {
             self.limiter.acquire(&key, budget).await;
@@ -90,11 +120,17 @@ impl ApiClient {
             if let Some(content_type) = content_type {
                 request = request.header(CONTENT_TYPE, content_type);
             }
-            let response = request.send().await.map_err(|e| Attempt::Transport { refused: e.is_connect() })?;
+            let response = request.send().await.map_err(|e| Attempt::Transport {
+                refused: e.is_connect(),
+            })?;
             let status = response.status().as_u16();
             let headers: HeaderMap = response.headers().clone();
-            self.limiter.observe(&key, budget, sent_at, &RateHeaders::parse(&headers));
-            let bytes = response.bytes().await.map_err(|_| Attempt::Transport { refused: false })?;
+            self.limiter
+                .observe(&key, budget, sent_at, &RateHeaders::parse(&headers));
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|_| Attempt::Transport { refused: false })?;
             let answer = ProxyAnswer {
                 status,
                 headers: headers
@@ -105,7 +141,10 @@ impl ApiClient {
                 body: bytes,
             };
             if status == 429 {
-                return match self.limiter.rate_limited(&key, budget, &headers, &answer.body) {
+                return match self
+                    .limiter
+                    .rate_limited(&key, budget, &headers, &answer.body)
+                {
                     After429::RetryAfter(_) => Err(Attempt::Limited(answer)),
                     After429::GiveUp { .. } => Ok(answer),
                 };
@@ -158,7 +197,10 @@ mod tests {
 
     #[test]
     fn paths_outside_the_api_are_refused() {
-        for good in ["/crm/v3/objects/contacts?limit=5", "/account-info/2026-03/details"] {
+        for good in [
+            "/crm/v3/objects/contacts?limit=5",
+            "/account-info/2026-03/details",
+        ] {
             assert!(checked_path(good).is_ok(), "{good}");
         }
         for bad in [

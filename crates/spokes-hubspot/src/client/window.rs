@@ -43,7 +43,11 @@ impl Cursor {
     }
 
     fn encode(self) -> String {
-        format!("{}:{}", self.date, self.id.map(|i| i.to_string()).unwrap_or_default())
+        format!(
+            "{}:{}",
+            self.date,
+            self.id.map(|i| i.to_string()).unwrap_or_default()
+        )
     }
 }
 
@@ -51,10 +55,11 @@ impl Cursor {
 pub(super) fn parse_since(value: &Value) -> Option<i64> {
     match value {
         Value::Number(n) => n.as_i64(),
-        Value::String(s) => s
-            .parse::<i64>()
-            .ok()
-            .or_else(|| s.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())),
+        Value::String(s) => s.parse::<i64>().ok().or_else(|| {
+            s.parse::<jiff::Timestamp>()
+                .ok()
+                .map(|t| t.as_millisecond())
+        }),
         _ => None,
     }
 }
@@ -92,9 +97,16 @@ impl ApiClient {
                     vec!["`paging.after` is not a cursor this method handed out".into()],
                 )
             })?,
-            None => Cursor { date: since, id: None },
+            None => Cursor {
+                date: since,
+                id: None,
+            },
         };
-        let limit = input.paging.limit.unwrap_or(super::MAX_PAGE).clamp(1, super::MAX_PAGE);
+        let limit = input
+            .paging
+            .limit
+            .unwrap_or(super::MAX_PAGE)
+            .clamp(1, super::MAX_PAGE);
         let mut records = Vec::new();
         loop {
             let (page, next) = self
@@ -143,9 +155,13 @@ impl ApiClient {
         };
 
         // 1. The rest of the records at the cursor's date, by id.
-        let mut ties = vec![json!({"propertyName": date_property, "operator": "EQ", "value": cursor.date.to_string()})];
+        let mut ties = vec![
+            json!({"propertyName": date_property, "operator": "EQ", "value": cursor.date.to_string()}),
+        ];
         if let Some(id) = cursor.id {
-            ties.push(json!({"propertyName": "hs_object_id", "operator": "GT", "value": id.to_string()}));
+            ties.push(
+                json!({"propertyName": "hs_object_id", "operator": "GT", "value": id.to_string()}),
+            );
         }
         let body = json!({
             "filterGroups": [{"filters": ties}],
@@ -173,7 +189,11 @@ impl ApiClient {
             "limit": limit,
         });
         let later = results(&self.search(method, body, caller).await?);
-        let Some(last_date) = later.last().and_then(|r| date_and_id(r, date_property)).map(|(d, _)| d) else {
+        let Some(last_date) = later
+            .last()
+            .and_then(|r| date_and_id(r, date_property))
+            .map(|(d, _)| d)
+        else {
             return Ok((Vec::new(), None));
         };
         if (later.len() as u32) < limit {
@@ -189,7 +209,13 @@ impl ApiClient {
             .filter(in_window)
             .collect();
         settled.sort_by_key(|r| date_and_id(r, date_property));
-        Ok((settled, Some(Cursor { date: last_date, id: None })))
+        Ok((
+            settled,
+            Some(Cursor {
+                date: last_date,
+                id: None,
+            }),
+        ))
     }
 
     async fn search(
@@ -217,8 +243,14 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         for cursor in [
-            Cursor { date: 1_700_000_000_000, id: None },
-            Cursor { date: 5, id: Some(42) },
+            Cursor {
+                date: 1_700_000_000_000,
+                id: None,
+            },
+            Cursor {
+                date: 5,
+                id: Some(42),
+            },
         ] {
             assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
         }
@@ -227,8 +259,14 @@ mod tests {
 
     #[test]
     fn since_is_rfc3339_or_milliseconds() {
-        assert_eq!(parse_since(&json!(1_700_000_000_000i64)), Some(1_700_000_000_000));
-        assert_eq!(parse_since(&json!("1700000000000")), Some(1_700_000_000_000));
+        assert_eq!(
+            parse_since(&json!(1_700_000_000_000i64)),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(
+            parse_since(&json!("1700000000000")),
+            Some(1_700_000_000_000)
+        );
         assert_eq!(
             parse_since(&json!("2023-11-14T22:13:20Z")),
             Some(1_700_000_000_000)
