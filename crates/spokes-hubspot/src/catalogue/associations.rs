@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use super::crm::{OBJECTS, ObjectType, param, sets};
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, ScopeSets, Verb};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, ScopeSets, Shape, Verb};
 
 /// The standard object type named `plural` (contacts, companies, deals, …).
 pub(super) fn object(plural: &str) -> &'static ObjectType {
@@ -149,6 +149,7 @@ fn associate(id: &str, category: &str, from: &ObjectType, to: &ObjectType) -> Me
         writes: true,
         output: default_association_schema(),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     }
 }
 
@@ -204,6 +205,7 @@ fn associated(
         writes: false,
         output: associated_schema(),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     }
 }
 
@@ -243,6 +245,7 @@ fn batch(id: &str, name: &str, action: &str, description: &str, inputs: &str) ->
         writes: true,
         output: batch_schema(),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     }
 }
 
@@ -284,6 +287,13 @@ pub(super) fn methods() -> Vec<MethodDef> {
             "Get Contact's Companies",
             contacts,
             companies,
+        ),
+        associated(
+            "companies.contacts",
+            "Companies",
+            "Get Company's Contacts",
+            companies,
+            contacts,
         ),
         associate("deals.associate_contact", "Deals", deals, contacts),
         associate("deals.associate_company", "Deals", deals, companies),
@@ -370,10 +380,30 @@ mod tests {
                     );
                 }
                 if p.location == Location::Body {
-                    assert_eq!(m.body, Body::Params, "{}: body parameter {}", m.id, p.name);
+                    assert!(
+                        matches!(m.body, Body::Params | Body::Value(_) | Body::Upsert { .. })
+                            || matches!(m.paging, Paging::Window { .. }),
+                        "{}: body parameter {}",
+                        m.id,
+                        p.name
+                    );
                 }
             }
             assert!(!m.description.is_empty() && !m.name.is_empty(), "{}", m.id);
+            if let Body::Value(name) = &m.body {
+                assert!(
+                    m.param(name)
+                        .is_some_and(|p| p.location == Location::Body && p.required),
+                    "{}: the body parameter {name} is missing",
+                    m.id
+                );
+            }
+            for (_, name) in m.shape.equals {
+                assert!(m.param(name).is_some(), "{}: filter parameter {name}", m.id);
+            }
+            if m.shape.since.is_some() {
+                assert!(m.param("since").is_some(), "{}: no `since`", m.id);
+            }
         }
     }
 

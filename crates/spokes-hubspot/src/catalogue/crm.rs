@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Param, Verb};
+use super::{
+    ApiPath, Body, Data, Family, JsonType, Location, MethodDef, Paging, Param, Shape, Verb,
+};
 
 /// A standard object type with record methods in the catalogue.
 pub(super) struct ObjectType {
@@ -164,6 +166,7 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
         writes: false,
         output: record_schema(),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     };
     let write = |id: &str, name: String, description: String, verb: Verb, rest: String| MethodDef {
         id: format!("{p}.{id}"),
@@ -295,7 +298,7 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
 }
 
 /// `list_new` / `list_updated`: every record created or changed at or after `since`.
-fn window(
+pub(super) fn window(
     o: &ObjectType,
     verb: &str,
     date_property: &'static str,
@@ -334,6 +337,7 @@ fn window(
         writes: false,
         output: records_schema(),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     }
 }
 
@@ -376,6 +380,214 @@ pub(super) fn methods() -> Vec<MethodDef> {
         writes: false,
         output: json!({"oneOf": [record_schema(), {"type": "null"}]}),
         absent_is_null: true,
+        shape: Shape::DEFAULT,
     });
+    methods.extend(contact_extras(contacts));
+    methods.extend(company_extras(&OBJECTS[1]));
     methods
+}
+
+fn owner_param() -> Param {
+    param(
+        "ownerId",
+        Location::Body,
+        JsonType::String,
+        true,
+        "The owner id (`hubspot_owner_id`, from the owners methods).",
+    )
+}
+
+fn search_properties_param() -> Param {
+    param(
+        "properties",
+        Location::Body,
+        JsonType::Array,
+        false,
+        "Property names to return.",
+    )
+}
+
+/// Contacts by user token, upserts by email, and one owner's contacts.
+fn contact_extras(contacts: &ObjectType) -> Vec<MethodDef> {
+    let read = MethodDef {
+        id: String::new(),
+        category: contacts.category.into(),
+        name: String::new(),
+        description: String::new(),
+        verb: Verb::Get,
+        path: objects_path("/contacts".into()),
+        params: Vec::new(),
+        body: Body::None,
+        scopes: sets(contacts.read),
+        paging: Paging::None,
+        writes: false,
+        output: record_schema(),
+        absent_is_null: false,
+        shape: Shape::DEFAULT,
+    };
+    let upsert = MethodDef {
+        verb: Verb::Post,
+        path: objects_path("/contacts/batch/upsert".into()),
+        scopes: sets(contacts.write),
+        writes: true,
+        ..read.clone()
+    };
+    vec![
+        MethodDef {
+            id: "contacts.get_by_user_token".into(),
+            name: "Get Contact by User Token".into(),
+            description: "The contact a visitor's `hubspotutk` cookie value belongs to, in HubSpot's legacy v1 shape (`vid`, `properties: {name: {value}}`, `identity-profiles`); `null` when no contact has the token.".into(),
+            // HubSpot serves the user-token lookup only on Contacts v1.
+            path: ApiPath {
+                family: Family::Fixed,
+                rest: "/contacts/v1/contact/utk/{utk}/profile".into(),
+            },
+            params: vec![
+                param(
+                    "utk",
+                    Location::Path,
+                    JsonType::String,
+                    true,
+                    "The user token: the value of the visitor's `hubspotutk` cookie.",
+                ),
+                param(
+                    "property",
+                    Location::Query,
+                    JsonType::String,
+                    false,
+                    "A property to return (default: every property with a value).",
+                ),
+            ],
+            output: json!({"oneOf": [{"type": "object", "properties": {
+                "vid": {"type": "integer"},
+                "canonical-vid": {"type": "integer"},
+                "portal-id": {"type": "integer"},
+                "properties": {"type": "object", "additionalProperties": {"type": "object", "properties": {"value": {"type": "string"}}}},
+                "identity-profiles": {"type": "array", "items": {"type": "object"}}
+            }}, {"type": "null"}]}),
+            absent_is_null: true,
+            ..read.clone()
+        },
+        MethodDef {
+            id: "contacts.upsert".into(),
+            name: "Upsert Contact".into(),
+            description: "Updates the contact with this email address from `fields`, or creates one with it (HubSpot's batch upsert, `idProperty` email); `new` says which.".into(),
+            params: vec![param(
+                "email",
+                Location::Body,
+                JsonType::String,
+                true,
+                "The contact's email address (its unique id property).",
+            )],
+            body: Body::Upsert {
+                object_type: "contacts".into(),
+                id_property: "email".into(),
+                batch: false,
+            },
+            output: record_schema(),
+            shape: Shape {
+                data: Data::First,
+                ..Shape::DEFAULT
+            },
+            ..upsert.clone()
+        },
+        MethodDef {
+            id: "contacts.batch_upsert".into(),
+            name: "Batch Upsert Contacts".into(),
+            description: "Updates or creates up to 100 contacts in one request, each found through its email address (HubSpot's batch upsert, `idProperty` email); `results` holds each with `new`. All or nothing.".into(),
+            params: vec![param(
+                "inputs",
+                Location::Body,
+                JsonType::Array,
+                true,
+                "`[{email, properties: {name: value}}]`: each contact's email address and HubSpot property values.",
+            )],
+            body: Body::Upsert {
+                object_type: "contacts".into(),
+                id_property: "email".into(),
+                batch: true,
+            },
+            output: json!({"type": "object", "properties": {
+                "status": {"type": "string"},
+                "results": records_schema(),
+                "startedAt": {"type": "string", "format": "date-time"},
+                "completedAt": {"type": "string", "format": "date-time"}
+            }}),
+            ..upsert
+        },
+        MethodDef {
+            id: "contacts.list_by_owner".into(),
+            name: "List Contacts by Owner".into(),
+            description: "The contacts one owner holds (search on `hubspot_owner_id`, at most 10,000), a page at a time (or all pages with `paging.all`).".into(),
+            verb: Verb::Post,
+            path: objects_path("/contacts/search".into()),
+            params: vec![
+                owner_param(),
+                search_properties_param(),
+                param(
+                    "sorts",
+                    Location::Body,
+                    JsonType::Array,
+                    false,
+                    "Sort orders, e.g. `[{propertyName: \"createdate\", direction: \"DESCENDING\"}]`.",
+                ),
+            ],
+            body: Body::Params,
+            paging: Paging::Cursor,
+            output: records_schema(),
+            shape: Shape {
+                equals: &[("hubspot_owner_id", "ownerId")],
+                ..Shape::DEFAULT
+            },
+            ..read.clone()
+        },
+        MethodDef {
+            id: "contacts.list_new_by_owner".into(),
+            name: "List New Contacts by Owner".into(),
+            description: "One owner's contacts created at or after `since` (by `createdate`), oldest first and each exactly once, also beyond HubSpot's 10,000-result search cap.".into(),
+            params: {
+                let mut params = window(contacts, "list_new", "createdate", "New", "created").params;
+                params.push(owner_param());
+                params
+            },
+            shape: Shape {
+                equals: &[("hubspot_owner_id", "ownerId")],
+                ..Shape::DEFAULT
+            },
+            ..window(contacts, "list_new", "createdate", "New", "created")
+        },
+    ]
+}
+
+/// A company by its domain.
+fn company_extras(companies: &ObjectType) -> Vec<MethodDef> {
+    vec![MethodDef {
+        id: "companies.get_by_domain".into(),
+        category: companies.category.into(),
+        name: "Get Company by Domain".into(),
+        description: "The first company whose `domain` is this one (search; HubSpot's domains are not unique); `null` when none has it.".into(),
+        verb: Verb::Post,
+        path: objects_path("/companies/search".into()),
+        params: vec![
+            param(
+                "domain",
+                Location::Body,
+                JsonType::String,
+                true,
+                "The company's website domain, e.g. `initech.example` (no `https://`, no `www.`).",
+            ),
+            search_properties_param(),
+        ],
+        body: Body::Params,
+        scopes: sets(companies.read),
+        paging: Paging::None,
+        writes: false,
+        output: json!({"oneOf": [record_schema(), {"type": "null"}]}),
+        absent_is_null: false,
+        shape: Shape {
+            data: Data::First,
+            equals: &[("domain", "domain")],
+            ..Shape::DEFAULT
+        },
+    }]
 }

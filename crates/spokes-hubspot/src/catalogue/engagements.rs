@@ -5,9 +5,9 @@ use serde_json::json;
 
 use super::crm::{
     ObjectType, id_param, objects_path, param, properties_param, record_schema, records_schema,
-    sets,
+    sets, window,
 };
-use super::{Body, JsonType, Location, MethodDef, Paging, Verb};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Shape, Verb};
 
 const CATEGORY: &str = "Engagements";
 
@@ -85,6 +85,7 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
         writes: false,
         output: record_schema(),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     };
     let write = MethodDef {
         scopes: sets(o.write),
@@ -171,6 +172,54 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
     ]
 }
 
+/// `list_new` / `list_updated` of one engagement type: the CRM window methods, named for it.
+fn windows_of(o: &ObjectType) -> Vec<MethodDef> {
+    let one = o.singular;
+    [
+        ("list_new", "createdate", "New", "created"),
+        ("list_updated", o.modified, "Updated", "changed"),
+    ]
+    .into_iter()
+    .map(|(verb, date, adjective, participle)| MethodDef {
+        name: format!("List {adjective} {one}s"),
+        description: format!(
+            "{one} engagements {participle} at or after `since` (by `{date}`), oldest first and each exactly once, also beyond HubSpot's 10,000-result search cap.{}",
+            o.note
+        ),
+        ..window(o, verb, date, adjective, participle)
+    })
+    .collect()
+}
+
+/// HubSpot's call outcomes: the values of a call's `hs_call_disposition`.
+fn dispositions() -> MethodDef {
+    let calls = TYPES.iter().find(|t| t.plural == "calls").expect("calls");
+    MethodDef {
+        id: "calls.dispositions".into(),
+        category: CATEGORY.into(),
+        name: "List Call Dispositions".into(),
+        description: "The portal's call outcomes (`[{id, label}]`, e.g. Connected, Busy): a call's `hs_call_disposition` is one of the ids. HubSpot documents this v1 endpoint as available but unsupported.".into(),
+        verb: Verb::Get,
+        path: ApiPath {
+            family: Family::Fixed,
+            rest: "/calling/v1/dispositions".into(),
+        },
+        params: Vec::new(),
+        body: Body::None,
+        scopes: sets(calls.read),
+        paging: Paging::None,
+        writes: false,
+        output: json!({"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "string"}, "label": {"type": "string"}
+        }}}),
+        absent_is_null: false,
+        shape: Shape::DEFAULT,
+    }
+}
+
 pub(super) fn methods() -> Vec<MethodDef> {
-    TYPES.iter().flat_map(methods_of).collect()
+    let mut methods: Vec<MethodDef> = TYPES.iter().flat_map(methods_of).collect();
+    methods.extend(TYPES.iter().flat_map(windows_of));
+    methods.push(dispositions());
+    methods
 }

@@ -5,8 +5,11 @@
 //! agents are derived from the same data.
 
 mod associations;
+mod content;
 mod crm;
 mod engagements;
+mod forms;
+mod lists;
 mod owners;
 mod pipelines;
 mod properties;
@@ -125,8 +128,21 @@ pub enum Body {
         object_type: String,
         required: Vec<String>,
     },
-    /// The body is made of the method's `Location::Body` parameters.
+    /// The body is made of the method's `Location::Body` parameters (and the shape's
+    /// `constants`).
     Params,
+    /// The body is the value of the one `Location::Body` parameter named here: HubSpot's
+    /// list membership endpoints take a bare JSON array of record ids.
+    Value(String),
+    /// `{inputs: [{id, idProperty, properties}]}`: HubSpot upserts records by a unique
+    /// property only through its batch upsert endpoint. One record (`batch` false) is the
+    /// `id_property` parameter and `fields`; a batch is the `inputs` parameter, each
+    /// `{<id_property>, properties}`. Property names are checked as for `Properties`.
+    Upsert {
+        object_type: String,
+        id_property: String,
+        batch: bool,
+    },
 }
 
 /// How a method's results are paged.
@@ -140,6 +156,96 @@ pub enum Paging {
     Window {
         date_property: &'static str,
     },
+}
+
+/// How HubSpot pages a `Paging::Cursor` method: the partner always sees one opaque
+/// `paging.next`, whatever HubSpot's own scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pager {
+    /// `after` and `limit` in, `paging.next.after` out (HubSpot's v3 APIs).
+    After,
+    /// A position in, a position and a "more" flag out: the legacy and list APIs (lists
+    /// search `offset`/`count` → `offset`, `hasMore`; email campaigns v1 `offset`/`limit` →
+    /// `offset`, `hasMore`; the v1 contact feeds `vidOffset`/`count` → `vid-offset`,
+    /// `has-more`). In the body for `Body::Params` methods, else in the query.
+    Offset {
+        offset: &'static str,
+        limit: &'static str,
+        next: &'static str,
+        has_more: &'static str,
+    },
+}
+
+/// How the records of a method with a `since` parameter are ordered at HubSpot, for APIs
+/// that take no date filter of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinceOrder {
+    /// Newest first (form submissions): paging stops at the first record older than `since`.
+    NewestFirst,
+    /// In another order (owners by id): every page is read and filtered.
+    Unordered,
+}
+
+/// Records at or after the partner's `since` parameter (RFC 3339 or Unix milliseconds),
+/// by the record's top-level `field` (RFC 3339 text or milliseconds). `since` is Spokes'
+/// own: it is not sent to HubSpot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+    pub field: &'static str,
+    pub order: SinceOrder,
+}
+
+/// What `data` is made of HubSpot's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    /// The answer as it is (a paged method's records, see `Shape::records`).
+    AsIs,
+    /// The answer's `records` field (`{list}` → the list, a form → its `fieldGroups`).
+    Field,
+    /// The first of the answer's `records`, or `null` when there is none (a lookup through
+    /// search, a one-record batch).
+    First,
+}
+
+/// Where a method's records are in HubSpot's answer and what Spokes does with them beyond
+/// sending the request: the capabilities HubSpot's older and non-CRM APIs need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The field holding the records (`results`; lists search `lists`, email campaigns
+    /// `campaigns`).
+    pub records: &'static str,
+    pub data: Data,
+    pub pager: Pager,
+    /// HubSpot's largest page for this method (form submissions: 50).
+    pub max_page: u32,
+    pub since: Option<Since>,
+    /// Only the records whose top-level field has this boolean value (HubSpot cannot
+    /// filter property definitions by `hubspotDefined`).
+    pub keep: Option<(&'static str, bool)>,
+    /// Search filters `property EQ <parameter>` every request carries (for search and
+    /// window methods); the parameters are not sent otherwise.
+    pub equals: &'static [(&'static str, &'static str)],
+    /// Body fields with fixed values (a static list's `processingType` MANUAL).
+    pub constants: &'static [(&'static str, &'static str)],
+}
+
+impl Shape {
+    pub const DEFAULT: Shape = Shape {
+        records: "results",
+        data: Data::AsIs,
+        pager: Pager::After,
+        max_page: 100,
+        since: None,
+        keep: None,
+        equals: &[],
+        constants: &[],
+    };
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 /// Scope alternatives: the method may run when every scope of at least one set is granted.
@@ -167,11 +273,22 @@ pub struct MethodDef {
     pub output: Value,
     /// HubSpot answers 404 when the record is absent; a lookup method reports `null` data.
     pub absent_is_null: bool,
+    /// Records, pager and the other particulars of HubSpot's answer.
+    pub shape: Shape,
 }
 
 impl MethodDef {
     pub fn param(&self, name: &str) -> Option<&Param> {
         self.params.iter().find(|p| p.name == name)
+    }
+
+    /// A parameter Spokes uses itself instead of sending it as it is (`since`, the values
+    /// of `equals` filters, an upsert's id).
+    pub fn is_local(&self, name: &str) -> bool {
+        (name == "since"
+            && (self.shape.since.is_some() || matches!(self.paging, Paging::Window { .. })))
+            || self.shape.equals.iter().any(|(_, param)| *param == name)
+            || matches!(&self.body, Body::Upsert { id_property, batch: false, .. } if id_property == name)
     }
 
     /// HubSpot's search API has a budget of its own.
@@ -191,6 +308,9 @@ static CATALOGUE: LazyLock<Vec<MethodDef>> = LazyLock::new(|| {
     methods.extend(pipelines::methods());
     methods.extend(properties::methods());
     methods.extend(associations::methods());
+    methods.extend(lists::methods());
+    methods.extend(forms::methods());
+    methods.extend(content::methods());
     methods.push(account_get());
     methods.sort_by(|a, b| (&a.category, &a.id).cmp(&(&b.category, &b.id)));
     methods
@@ -243,5 +363,6 @@ fn account_get() -> MethodDef {
             "uiDomain": {"type": "string"}, "dataHostingLocation": {"type": "string"}
         }}),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     }
 }

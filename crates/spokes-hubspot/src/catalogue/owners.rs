@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 
 use super::crm::{param, sets};
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Verb};
+use super::{
+    ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Shape, Since, SinceOrder, Verb,
+};
 
 const CATEGORY: &str = "Owners";
 /// The retired legacy `contacts` scope covered owners too.
@@ -60,6 +62,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
         writes: false,
         output: json!({"type": "array", "items": owner_schema()}),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     };
     vec![
         MethodDef {
@@ -109,7 +112,45 @@ pub(super) fn methods() -> Vec<MethodDef> {
             name: "List Owners".into(),
             description: "Every owner of the portal, in id order, a page at a time (or all pages with `paging.all`).".into(),
             params: vec![archived_param("List")],
-            ..base
+            ..base.clone()
         },
+        since("list_new", "New", "created", "createdAt", &base),
+        since("list_updated", "Updated", "changed", "updatedAt", &base),
     ]
+}
+
+/// `list_new` / `list_updated`: HubSpot's owners API takes no date filter, so every page of
+/// the list is read and filtered on `createdAt` / `updatedAt`.
+fn since(
+    verb: &str,
+    adjective: &str,
+    participle: &str,
+    field: &'static str,
+    base: &MethodDef,
+) -> MethodDef {
+    MethodDef {
+        id: format!("owners.{verb}"),
+        name: format!("List {adjective} Owners"),
+        description: format!(
+            "The owners {participle} at or after `since` (by `{field}`), in id order; HubSpot cannot filter owners by date, so Spokes reads every page and keeps these (a page may come back empty while `paging.next` goes on; `paging.all` gives them at once)."
+        ),
+        params: vec![
+            param(
+                "since",
+                Location::Query,
+                JsonType::String,
+                true,
+                "RFC 3339 time (or Unix milliseconds as text) the window starts at, inclusive; Spokes filters by it, HubSpot never sees it.",
+            ),
+            archived_param("List"),
+        ],
+        shape: Shape {
+            since: Some(Since {
+                field,
+                order: SinceOrder::Unordered,
+            }),
+            ..Shape::DEFAULT
+        },
+        ..base.clone()
+    }
 }

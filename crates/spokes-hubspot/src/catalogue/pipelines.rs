@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::associations::object;
 use super::crm::{param, sets};
 use super::properties::results_of;
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Verb};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Shape, Verb};
 
 const CATEGORY: &str = "Pipelines";
 
@@ -60,6 +60,7 @@ fn pipelines_of(plural: &str, singular: &str, default: &str) -> MethodDef {
         writes: false,
         output: results_of(pipeline_schema()),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     }
 }
 

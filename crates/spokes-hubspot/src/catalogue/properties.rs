@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::crm::{param, sets};
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Param, Verb};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Param, Shape, Verb};
 
 /// An object type whose property definitions the catalogue manages.
 struct Definitions {
@@ -212,6 +212,7 @@ fn methods_of(d: &Definitions) -> Vec<MethodDef> {
         writes: false,
         output: property_schema(),
         absent_is_null: false,
+        shape: Shape::DEFAULT,
     };
     let write = MethodDef {
         scopes: sets(d.write),
@@ -237,6 +238,21 @@ fn methods_of(d: &Definitions) -> Vec<MethodDef> {
             path: properties_path(format!("/{p}")),
             params: vec![archived("List")],
             output: results_of(property_schema()),
+            ..read.clone()
+        },
+        MethodDef {
+            id: format!("{p}.list_custom_properties"),
+            name: format!("List Custom {one} Properties"),
+            description: format!(
+                "The portal's own {lower} property definitions (`results`, those with `hubspotDefined` false; HubSpot cannot filter them, Spokes does)."
+            ),
+            path: properties_path(format!("/{p}")),
+            params: vec![archived("List")],
+            output: results_of(property_schema()),
+            shape: Shape {
+                keep: Some(("hubspotDefined", false)),
+                ..Shape::DEFAULT
+            },
             ..read.clone()
         },
         MethodDef {

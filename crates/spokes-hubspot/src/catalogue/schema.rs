@@ -27,11 +27,19 @@ pub fn input_schema(method: &MethodDef) -> Value {
             "additionalProperties": false,
         }),
     );
-    if let Body::Properties {
-        object_type,
-        required,
-    } = &method.body
-    {
+    let fields = match &method.body {
+        Body::Properties {
+            object_type,
+            required,
+        } => Some((object_type, required.clone())),
+        Body::Upsert {
+            object_type,
+            batch: false,
+            ..
+        } => Some((object_type, Vec::new())),
+        _ => None,
+    };
+    if let Some((object_type, required)) = fields {
         properties.insert(
             "fields".into(),
             json!({
@@ -49,7 +57,7 @@ pub fn input_schema(method: &MethodDef) -> Value {
                 "type": "object",
                 "properties": {
                     "after": {"type": "string", "description": "The `paging.next` of the previous answer."},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "description": format!("Records a page (default and most: {}).", method.shape.max_page.min(100))},
                     "all": {"type": "boolean", "description": "Follow every page and answer all records at once (or stream them as NDJSON with `Accept: application/x-ndjson`)."},
                 },
                 "additionalProperties": false,

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::catalogue::{MethodDef, ScopeSets};
+use crate::catalogue::{Body, MethodDef, ScopeSets};
 
 /// What went wrong with a method call. `status` is the HTTP status Spokes answers with.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -211,13 +211,16 @@ impl MethodError {
                             .collect()
                     })
                     .unwrap_or_default();
+                // Only a record write carries property values; other bodies (a property
+                // definition, a list's filters) are refused as a whole.
+                let what = match method.body {
+                    Body::Properties { .. } | Body::Upsert { .. } => "the values of ",
+                    _ => "",
+                };
                 Self::new(
                     422,
                     "validation_failed",
-                    format!(
-                        "HubSpot refused the values of `{}`: {hubspot_message}",
-                        method.id
-                    ),
+                    format!("HubSpot refused {what}`{}`: {hubspot_message}", method.id),
                 )
                 .with_details(json!({ "errors": properties }))
             }

@@ -69,19 +69,18 @@ pub fn check(method: &MethodDef, input: &MethodInput) -> Result<(), MethodError>
         }
     }
     match &method.body {
+        Body::Upsert { batch: true, .. } => {
+            if !input.fields.is_empty() {
+                problems
+                    .push("this method takes no `fields`; give each record's in `inputs`".into());
+            }
+            problems.extend(batch_problems(method, input));
+        }
         Body::Properties { required, .. } => {
-            for name in required {
-                if !input.fields.contains_key(name) {
-                    problems.push(format!("missing required field `{name}`"));
-                }
-            }
-            for (name, value) in &input.fields {
-                if value.is_array() || value.is_object() {
-                    problems.push(format!(
-                        "field `{name}` must be a string, number, boolean or null"
-                    ));
-                }
-            }
+            problems.extend(field_problems(&input.fields, required));
+        }
+        Body::Upsert { batch: false, .. } => {
+            problems.extend(field_problems(&input.fields, &[]));
         }
         _ if !input.fields.is_empty() => {
             problems.push("this method takes no `fields`".into());
@@ -103,6 +102,72 @@ pub fn check(method: &MethodDef, input: &MethodInput) -> Result<(), MethodError>
     } else {
         Err(MethodError::invalid_parameters(method, problems))
     }
+}
+
+/// Required fields that are missing and values that are not scalars.
+fn field_problems(fields: &Map<String, Value>, required: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for name in required {
+        if !fields.contains_key(name) {
+            problems.push(format!("missing required field `{name}`"));
+        }
+    }
+    for (name, value) in fields {
+        if value.is_array() || value.is_object() {
+            problems.push(format!(
+                "field `{name}` must be a string, number, boolean or null"
+            ));
+        }
+    }
+    problems
+}
+
+/// A batch upsert's `inputs`: each `{<id_property>: "…", properties: {…}}` with scalar values.
+fn batch_problems(method: &MethodDef, input: &MethodInput) -> Vec<String> {
+    let Body::Upsert { id_property, .. } = &method.body else {
+        return Vec::new();
+    };
+    let Some(inputs) = input.parameters.get("inputs").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    if inputs.is_empty() || inputs.len() > 100 {
+        problems.push("`inputs` must hold 1 to 100 records".into());
+    }
+    for (i, item) in inputs.iter().enumerate() {
+        match item.get(id_property.as_str()) {
+            Some(Value::String(s)) if !s.trim().is_empty() => {}
+            _ => problems.push(format!(
+                "`inputs[{i}].{id_property}` must be a non-empty string"
+            )),
+        }
+        match item.get("properties") {
+            Some(Value::Object(fields)) => problems.extend(
+                field_problems(fields, &[])
+                    .into_iter()
+                    .map(|p| format!("`inputs[{i}]`: {p}")),
+            ),
+            _ => problems.push(format!("`inputs[{i}].properties` must be an object")),
+        }
+        if let Some(other) = item
+            .as_object()
+            .and_then(|o| o.keys().find(|k| *k != id_property && *k != "properties"))
+        {
+            problems.push(format!("`inputs[{i}]` has an unknown key `{other}`"));
+        }
+    }
+    problems
+}
+
+/// The `properties` of each record of a batch upsert's `inputs`.
+pub fn batch_fields(input: &MethodInput) -> impl Iterator<Item = &Map<String, Value>> {
+    input
+        .parameters
+        .get("inputs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("properties").and_then(Value::as_object))
 }
 
 /// Checks field names against the portal's properties (`None`: unknown, HubSpot checks).

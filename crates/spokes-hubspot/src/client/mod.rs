@@ -14,7 +14,9 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use serde_json::{Map, Value};
 
-use crate::catalogue::{Body, Location, MethodDef, Paging, Verb};
+use crate::catalogue::{
+    Body, Data, Family, Location, MethodDef, Pager, Paging, Shape, SinceOrder, Verb,
+};
 use crate::config::HubSpotConfig;
 use crate::limiter::{After429, PortalKey, RateHeaders, RateLimiter};
 
@@ -73,6 +75,9 @@ enum Answer {
 /// A request that could not be completed; `maybe_acted` when HubSpot may have received it.
 struct Transport {
     maybe_acted: bool,
+    /// A short label: `timeout`, `connect`, `reset`, `body`.
+    #[allow(dead_code)]
+    kind: &'static str,
     message: String,
 }
 
@@ -95,35 +100,66 @@ impl ApiClient {
         caller: Caller<'_>,
     ) -> Result<MethodOutput, MethodError> {
         input::check(method, input)?;
-        if let Body::Properties { object_type, .. } = &method.body {
-            let known = self.properties.get(self, object_type, caller).await;
-            input::check_fields(method, &input.fields, known.as_deref())?;
-        }
-        match method.paging {
-            Paging::Window { date_property } => {
-                return self.window(method, input, date_property, caller).await;
+        match &method.body {
+            Body::Properties { object_type, .. }
+            | Body::Upsert {
+                object_type,
+                batch: false,
+                ..
+            } => {
+                let known = self.properties.get(self, object_type, caller).await;
+                input::check_fields(method, &input.fields, known.as_deref())?;
             }
-            Paging::Cursor if input.paging.all => {
-                return self.all_pages(method, input, caller).await;
+            Body::Upsert {
+                object_type,
+                batch: true,
+                ..
+            } => {
+                let known = self.properties.get(self, object_type, caller).await;
+                for fields in input::batch_fields(input) {
+                    input::check_fields(method, fields, known.as_deref())?;
+                }
             }
             _ => {}
         }
-        let outgoing = self.request(method, input, input.paging.after.as_deref());
-        let page = self.send(method, &outgoing, caller).await?;
-        Ok(split_page(method, page))
+        let since = since_of(method, input)?;
+        let result = match method.paging {
+            Paging::Window { date_property } => {
+                self.window(method, input, date_property, caller).await
+            }
+            Paging::Cursor if input.paging.all => {
+                self.all_pages(method, input, since, caller).await
+            }
+            _ => {
+                let outgoing = self.request(method, input, input.paging.after.as_deref());
+                match self.send(method, &outgoing, caller).await {
+                    Ok(page) => Ok(split_page(method, page, since)),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        if method.writes && method.path.family == Family::Properties {
+            // The portal's properties just changed (or may have): the next write of a record
+            // must know them at once, not a minute later.
+            if let Some(object_type) = method.path.rest.split('/').nth(1) {
+                self.properties.forget(caller.installation_id, object_type);
+            }
+        }
+        result
     }
 
     async fn all_pages(
         &self,
         method: &MethodDef,
         input: &MethodInput,
+        since: Option<i64>,
         caller: Caller<'_>,
     ) -> Result<MethodOutput, MethodError> {
         let mut records = Vec::new();
         let mut after = input.paging.after.clone();
         loop {
             let outgoing = self.request(method, input, after.as_deref());
-            let page = split_page(method, self.send(method, &outgoing, caller).await?);
+            let page = split_page(method, self.send(method, &outgoing, caller).await?, since);
             if let Value::Array(results) = page.data {
                 records.extend(results);
             }
@@ -204,6 +240,13 @@ impl ApiClient {
         let response = request.send().await.map_err(|e| Transport {
             // A refused connection never reached HubSpot; anything later might have.
             maybe_acted: !e.is_connect(),
+            kind: if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connect"
+            } else {
+                "reset"
+            },
             message: if e.is_timeout() {
                 "HubSpot did not answer in time".into()
             } else if e.is_connect() {
@@ -218,6 +261,7 @@ impl ApiClient {
             .observe(&key, budget, sent_at, &RateHeaders::parse(&headers));
         let bytes = response.bytes().await.map_err(|_| Transport {
             maybe_acted: true,
+            kind: "reset",
             message: "HubSpot's answer broke off".into(),
         })?;
         if status == 429 {
@@ -242,6 +286,7 @@ impl ApiClient {
             .map(Answer::Ok)
             .map_err(|_| Transport {
                 maybe_acted: true,
+                kind: "body",
                 message: "HubSpot answered with a body that is not JSON".into(),
             })
     }
@@ -255,6 +300,9 @@ impl ApiClient {
             let Some(value) = input.parameters.get(&param.name) else {
                 continue;
             };
+            if method.is_local(&param.name) {
+                continue;
+            }
             match param.location {
                 Location::Path => {
                     let segment = crate::oauth::percent_encode(&scalar_text(value));
@@ -266,17 +314,40 @@ impl ApiClient {
                 }
             }
         }
+        let shape = &method.shape;
+        if !shape.equals.is_empty() {
+            body.insert(
+                "filterGroups".into(),
+                serde_json::json!([{ "filters": equals_filters(method, input) }]),
+            );
+        }
+        for (name, value) in shape.constants {
+            body.insert((*name).into(), (*value).into());
+        }
         if method.paging == Paging::Cursor {
-            let limit = input.paging.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+            let limit = input
+                .paging
+                .limit
+                .unwrap_or(shape.max_page)
+                .clamp(1, shape.max_page);
+            let (after_name, limit_name) = match shape.pager {
+                Pager::After => ("after", "limit"),
+                Pager::Offset { offset, limit, .. } => (offset, limit),
+            };
             if method.body == Body::Params {
-                body.insert("limit".into(), limit.into());
+                body.insert(limit_name.into(), limit.into());
                 if let Some(after) = after {
-                    body.insert("after".into(), after.into());
+                    // Offsets are numbers in a JSON body.
+                    let value = match (shape.pager, after.parse::<u64>()) {
+                        (Pager::Offset { .. }, Ok(n)) => Value::from(n),
+                        _ => Value::from(after),
+                    };
+                    body.insert(after_name.into(), value);
                 }
             } else {
-                query.push(("limit".into(), limit.to_string()));
+                query.push((limit_name.into(), limit.to_string()));
                 if let Some(after) = after {
-                    query.push(("after".into(), after.to_string()));
+                    query.push((after_name.into(), after.to_string()));
                 }
             }
         }
@@ -284,6 +355,35 @@ impl ApiClient {
             Body::None => None,
             Body::Properties { .. } => Some(serde_json::json!({ "properties": input.fields })),
             Body::Params => Some(Value::Object(body)),
+            Body::Value(name) => Some(input.parameters.get(name).cloned().unwrap_or(Value::Null)),
+            Body::Upsert {
+                id_property,
+                batch: false,
+                ..
+            } => Some(serde_json::json!({"inputs": [{
+                "id": input.parameters.get(id_property).cloned().unwrap_or(Value::Null),
+                "idProperty": id_property,
+                "properties": input.fields,
+            }]})),
+            Body::Upsert {
+                id_property,
+                batch: true,
+                ..
+            } => {
+                let inputs: Vec<Value> = input.parameters["inputs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|item| {
+                        serde_json::json!({
+                            "id": item[id_property.as_str()].clone(),
+                            "idProperty": id_property,
+                            "properties": item["properties"].clone(),
+                        })
+                    })
+                    .collect();
+                Some(serde_json::json!({ "inputs": inputs }))
+            }
         };
         let mut url = self.config.api(&path);
         if !query.is_empty() {
@@ -323,27 +423,109 @@ impl Retry {
     }
 }
 
-/// A paged answer's records and next cursor; other answers as they are.
-fn split_page(method: &MethodDef, answer: Value) -> MethodOutput {
+/// `data` and the next cursor of HubSpot's answer, by the method's shape: a paged answer's
+/// records (kept, cut at `since`) and its next position; other answers as they are, or the
+/// field or first record the shape names.
+fn split_page(method: &MethodDef, answer: Value, since: Option<i64>) -> MethodOutput {
+    let shape = &method.shape;
     if method.paging != Paging::Cursor {
-        return MethodOutput {
-            data: answer,
-            next: None,
+        let data = match shape.data {
+            Data::AsIs => {
+                let mut answer = answer;
+                if shape.keep.is_some()
+                    && let Some(Value::Array(records)) = answer.get_mut(shape.records)
+                {
+                    records.retain(|r| kept(shape, r));
+                }
+                answer
+            }
+            Data::Field => answer.get(shape.records).cloned().unwrap_or(Value::Null),
+            Data::First => first_record(shape, &answer),
         };
+        return MethodOutput { data, next: None };
     }
-    let next = answer["paging"]["next"]["after"]
-        .as_str()
-        .map(str::to_owned)
-        .or_else(|| {
-            answer["paging"]["next"]["after"]
-                .as_i64()
-                .map(|n| n.to_string())
-        });
-    let data = match answer {
-        Value::Object(mut map) => map.remove("results").unwrap_or(Value::Array(Vec::new())),
-        other => other,
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .or_else(|| v.as_i64().map(|n| n.to_string()))
+    };
+    let mut next = match shape.pager {
+        Pager::After => text(&answer["paging"]["next"]["after"]),
+        Pager::Offset { next, has_more, .. } => answer[has_more]
+            .as_bool()
+            .unwrap_or(false)
+            .then(|| text(&answer[next]))
+            .flatten(),
+    };
+    let mut records = match answer {
+        Value::Object(mut map) => match map.remove(shape.records) {
+            Some(Value::Array(records)) => records,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    records.retain(|r| kept(shape, r));
+    if let (Some(rule), Some(since)) = (shape.since, since) {
+        let recent = |r: &Value| window::parse_since(&r[rule.field]).is_some_and(|at| at >= since);
+        if rule.order == SinceOrder::NewestFirst
+            && let Some(older) = records.iter().position(|r| !recent(r))
+        {
+            // Everything from here on is older: no further page.
+            records.truncate(older);
+            next = None;
+        }
+        records.retain(recent);
+    }
+    let data = match shape.data {
+        Data::First => records.into_iter().next().unwrap_or(Value::Null),
+        _ => Value::Array(records),
     };
     MethodOutput { data, next }
+}
+
+fn kept(shape: &Shape, record: &Value) -> bool {
+    shape
+        .keep
+        .is_none_or(|(field, value)| record[field].as_bool() == Some(value))
+}
+
+fn first_record(shape: &Shape, answer: &Value) -> Value {
+    answer[shape.records]
+        .as_array()
+        .and_then(|records| records.iter().find(|r| kept(shape, r)))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+/// The `since` of a method that filters by it, as Unix milliseconds.
+fn since_of(method: &MethodDef, input: &MethodInput) -> Result<Option<i64>, MethodError> {
+    if method.shape.since.is_none() {
+        return Ok(None);
+    }
+    match input.parameters.get("since") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => window::parse_since(value).map(Some).ok_or_else(|| {
+            MethodError::invalid_parameters(
+                method,
+                vec!["parameter `since` must be an RFC 3339 time or Unix milliseconds".into()],
+            )
+        }),
+    }
+}
+
+/// The search filters `property EQ value` of the method's `equals`, from its parameters.
+fn equals_filters(method: &MethodDef, input: &MethodInput) -> Vec<Value> {
+    method
+        .shape
+        .equals
+        .iter()
+        .filter_map(|(property, param)| {
+            let value = input.parameters.get(*param)?;
+            Some(serde_json::json!({
+                "propertyName": property, "operator": "EQ", "value": scalar_text(value)
+            }))
+        })
+        .collect()
 }
 
 /// A parameter value as it goes into a path or a query: strings as they are, lists joined

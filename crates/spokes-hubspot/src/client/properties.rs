@@ -84,6 +84,12 @@ impl PropertyCache {
         Some(properties)
     }
 
+    /// Drops what is known of `object_type` for the installation: its properties changed.
+    pub(super) fn forget(&self, installation_id: &str, object_type: &str) {
+        self.lock()
+            .remove(&(installation_id.to_owned(), object_type.to_owned()));
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Instant, Properties)>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -155,9 +155,12 @@ impl ApiClient {
         };
 
         // 1. The rest of the records at the cursor's date, by id.
+        // Fixed filters of the method (a list of one owner's records) go into both queries.
+        let fixed = super::equals_filters(method, input);
         let mut ties = vec![
             json!({"propertyName": date_property, "operator": "EQ", "value": cursor.date.to_string()}),
         ];
+        ties.extend(fixed.iter().cloned());
         if let Some(id) = cursor.id {
             ties.push(
                 json!({"propertyName": "hs_object_id", "operator": "GT", "value": id.to_string()}),
@@ -180,10 +183,12 @@ impl ApiClient {
         }
 
         // 2. The records after the cursor's date, by date.
+        let mut after = vec![
+            json!({"propertyName": date_property, "operator": "GT", "value": cursor.date.to_string()}),
+        ];
+        after.extend(fixed);
         let body = json!({
-            "filterGroups": [{"filters": [
-                {"propertyName": date_property, "operator": "GT", "value": cursor.date.to_string()}
-            ]}],
+            "filterGroups": [{"filters": after}],
             "sorts": [{"propertyName": date_property, "direction": "ASCENDING"}],
             "properties": properties,
             "limit": limit,
