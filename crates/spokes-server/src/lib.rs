@@ -8,6 +8,7 @@ mod browser;
 mod console;
 mod error;
 mod json;
+pub mod openapi;
 mod pages;
 mod views;
 

@@ -9,6 +9,7 @@ mod hardening;
 mod methods;
 mod methods_crm;
 mod methods_more;
+mod openapi;
 mod secrets;
 mod tokens;
 
