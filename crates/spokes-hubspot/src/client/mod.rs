@@ -75,8 +75,7 @@ enum Answer {
 /// A request that could not be completed; `maybe_acted` when HubSpot may have received it.
 struct Transport {
     maybe_acted: bool,
-    /// A short label: `timeout`, `connect`, `reset`, `body`.
-    #[allow(dead_code)]
+    /// A short label for metrics: `timeout`, `connect`, `reset`, `body`.
     kind: &'static str,
     message: String,
 }
@@ -198,6 +197,12 @@ impl ApiClient {
             )
             .when(|retry| retry.is_safe(method))
             .notify(|retry, wait| {
+                metrics::counter!(
+                    "spokes_hubspot_retries_total",
+                    "method" => method.id.clone(),
+                    "reason" => retry.label(),
+                )
+                .increment(1);
                 tracing::info!(method = %method.id, reason = %retry.reason(), wait_ms = wait.as_millis() as u64, "retrying a HubSpot call");
             })
             .await;
@@ -226,6 +231,7 @@ impl ApiClient {
         let budget = method.budget();
         let key = caller.budget_key();
         let waited = self.limiter.acquire(&key, budget).await;
+        metrics::histogram!("spokes_hubspot_limiter_wait_seconds").record(waited.as_secs_f64());
         if !waited.is_zero() {
             tracing::debug!(method = %method.id, portal.id = caller.portal_id, wait_ms = waited.as_millis() as u64, "waited for the portal's rate-limit budget");
         }
@@ -412,6 +418,14 @@ impl Retry {
             Self::Answered(e) if e.code == "rate_limited" => e.details.is_null(),
             Self::Answered(e) => e.code == "hubspot_unavailable" && !method.writes,
             Self::Transport(t) => !method.writes || !t.maybe_acted,
+        }
+    }
+
+    /// The reason as a metrics label (few distinct values).
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Answered(e) => e.code,
+            Self::Transport(t) => t.kind,
         }
     }
 

@@ -110,7 +110,8 @@ impl ApiClient {
         );
         let key = caller.budget_key();
         let attempt = || async {
-            self.limiter.acquire(&key, budget).await;
+            let waited = self.limiter.acquire(&key, budget).await;
+            metrics::histogram!("spokes_hubspot_limiter_wait_seconds").record(waited.as_secs_f64());
             let sent_at = tokio::time::Instant::now();
             let mut request = self
                 .http
@@ -165,6 +166,16 @@ impl ApiClient {
                 Attempt::Limited(_) => true,
                 Attempt::Failed(_) => idempotent,
                 Attempt::Transport { refused } => idempotent || *refused,
+            })
+            .notify(|a, _| {
+                let reason = match a {
+                    Attempt::Limited(_) => "rate_limited",
+                    Attempt::Failed(_) => "hubspot_unavailable",
+                    Attempt::Transport { refused: true } => "connect",
+                    Attempt::Transport { refused: false } => "reset",
+                };
+                metrics::counter!("spokes_hubspot_retries_total", "method" => "proxy", "reason" => reason)
+                    .increment(1);
             })
             .await;
         match result {
