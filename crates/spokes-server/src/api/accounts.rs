@@ -12,22 +12,28 @@ use crate::AppState;
 use crate::auth::{Caller, account_not_found};
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::openapi::schema::{self, ErrorBody};
 use crate::views;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    /// Your own id of the customer: 1 to 128 of letters, digits and `- _ . @ :`; generated when
+    /// left out.
     id: Option<String>,
+    /// 1 to 200 characters.
     name: String,
+    /// An IANA time zone name such as `Europe/London`.
     timezone: Option<String>,
 }
 
 /// `timezone: null` clears it; an absent field leaves it alone.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountChanges {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     timezone: Option<Option<String>>,
 }
 
@@ -87,6 +93,17 @@ pub async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Acco
         .ok_or_else(|| account_not_found(id))
 }
 
+/// List the accounts.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts",
+    tag = "Accounts",
+    operation_id = "accounts.list",
+    responses(
+        (status = 200, description = "Every account", body = schema::AccountList),
+        (status = 403, description = "`forbidden`: the key is restricted to one account", body = ErrorBody),
+    ),
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require_partner()?;
     let accounts = state.store.list_accounts().await?;
@@ -95,6 +112,20 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     ))
 }
 
+/// Create an account.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts",
+    tag = "Accounts",
+    operation_id = "accounts.create",
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "The new account", body = schema::Account),
+        (status = 400, description = "`invalid_id`, `invalid_name`, `invalid_timezone`, `invalid_json`, `invalid_request`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the key is restricted to one account", body = ErrorBody),
+        (status = 409, description = "`account_exists`", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,6 +155,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(views::account(&account))))
 }
 
+/// Get an account.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{account}",
+    tag = "Accounts",
+    operation_id = "accounts.get",
+    params(("account" = String, Path, description = "Your id of the account")),
+    responses(
+        (status = 200, description = "The account", body = schema::Account),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -132,6 +175,21 @@ pub async fn get(
     Ok(Json(views::account(&load(&state, &caller, &id).await?)))
 }
 
+/// Change an account's name or time zone.
+#[utoipa::path(
+    patch,
+    path = "/v1/accounts/{account}",
+    tag = "Accounts",
+    operation_id = "accounts.update",
+    params(("account" = String, Path, description = "Your id of the account")),
+    request_body = AccountChanges,
+    responses(
+        (status = 200, description = "The changed account", body = schema::Account),
+        (status = 400, description = "`invalid_name`, `invalid_timezone`, `invalid_json`, `invalid_request`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the key is restricted to one account", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -156,7 +214,21 @@ pub async fn update(
     Ok(Json(views::account(&account)))
 }
 
+/// Delete an account.
+///
 /// Deleting an account disconnects its installations first, so their tokens are revoked.
+#[utoipa::path(
+    delete,
+    path = "/v1/accounts/{account}",
+    tag = "Accounts",
+    operation_id = "accounts.delete",
+    params(("account" = String, Path, description = "Your id of the account")),
+    responses(
+        (status = 204, description = "Deleted, its installations disconnected"),
+        (status = 403, description = "`forbidden`: the key is restricted to one account", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -13,13 +13,16 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::openapi::schema::{self, ErrorBody};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupBody {
+    /// The Client ID from the Auth tab of your HubSpot app.
     client_id: String,
     /// May be left out to keep the stored secret when the client id does not change.
     client_secret: Option<String>,
+    /// The default `Scopes` and `OptionalScopes` of installations, space-separated.
     #[serde(default)]
     properties: BTreeMap<String, String>,
 }
@@ -60,10 +63,30 @@ async fn view(state: &AppState, warnings: Vec<String>) -> ApiResult<Value> {
     Ok(body)
 }
 
+/// List the connectors.
+#[utoipa::path(
+    get,
+    path = "/v1/connectors",
+    tag = "Connectors",
+    operation_id = "connectors.list",
+    responses((status = 200, description = "The connectors (HubSpot)", body = schema::ConnectorList)),
+)]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"data": [view(&state, Vec::new()).await?]})))
 }
 
+/// Get a connector: its parameters, setup and Redirect URL.
+#[utoipa::path(
+    get,
+    path = "/v1/connectors/{connector}",
+    tag = "Connectors",
+    operation_id = "connectors.get",
+    params(("connector" = String, Path, description = "`hubspot`")),
+    responses(
+        (status = 200, description = "The connector", body = schema::Connector),
+        (status = 404, description = "`not_found`: no such connector", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     _caller: Caller,
@@ -75,6 +98,21 @@ pub async fn get(
     Ok(Json(view(&state, Vec::new()).await?))
 }
 
+/// Store your HubSpot app's credentials and the default scopes.
+#[utoipa::path(
+    put,
+    path = "/v1/connectors/{connector}/setup",
+    tag = "Connectors",
+    operation_id = "connectors.put_setup",
+    params(("connector" = String, Path, description = "`hubspot`")),
+    request_body = SetupBody,
+    responses(
+        (status = 200, description = "The connector with its new setup, and `warnings` about the scopes", body = schema::Connector),
+        (status = 400, description = "`invalid_client_id`, `invalid_client_secret`, `unknown_property`, `unknown_scope`, `invalid_json`, `invalid_request`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the key is restricted to one account", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such connector", body = ErrorBody),
+    ),
+)]
 pub async fn put_setup(
     State(state): State<AppState>,
     caller: Caller,

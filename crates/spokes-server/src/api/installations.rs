@@ -19,23 +19,30 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{ApiJson, OptionalJson};
+use crate::openapi::schema::{self, ErrorBody};
 use crate::views;
 
 /// An auth link is valid this long.
 pub const AUTH_LINK_TTL_MS: i64 = 5 * 60 * 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInstallation {
+    /// `hubspot`.
     connector: String,
+    /// 1 to 200 characters; `HubSpot` when left out.
     name: Option<String>,
+    /// `Scopes` / `OptionalScopes` of this installation, space-separated; the setup's defaults
+    /// when left out.
     #[serde(default)]
     properties: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthLinkBody {
+    /// Where the customer's browser goes after the consent: an http(s) URL on an origin of the
+    /// `allowed_return_origins` setting.
     return_url: Option<String>,
 }
 
@@ -64,6 +71,18 @@ async fn render(state: &AppState, installation: &Installation) -> ApiResult<Valu
     Ok(views::installation(installation, setup.as_ref()))
 }
 
+/// List an account's installations.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{account}/connectors",
+    tag = "Installations",
+    operation_id = "installations.list",
+    params(("account" = String, Path, description = "Your id of the account")),
+    responses(
+        (status = 200, description = "The account's installations", body = schema::InstallationList),
+        (status = 404, description = "`not_found`: no such account", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,6 +98,20 @@ pub async fn list(
     Ok(Json(json!({ "data": data })))
 }
 
+/// Install the HubSpot connector into an account.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/{account}/connectors",
+    tag = "Installations",
+    operation_id = "installations.create",
+    params(("account" = String, Path, description = "Your id of the account")),
+    request_body = NewInstallation,
+    responses(
+        (status = 201, description = "The new installation, `unauthenticated`", body = schema::Installation),
+        (status = 400, description = "`invalid_name`, `unknown_property`, `unknown_scope`, `invalid_json`, `invalid_request`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such account or connector", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -123,6 +156,18 @@ pub async fn create(
     ))
 }
 
+/// Get an installation: status, portal, granted scopes, last error.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{account}/connectors/{installation}",
+    tag = "Installations",
+    operation_id = "installations.get",
+    params(("account" = String, Path, description = "Your id of the account"), ("installation" = String, Path, description = "The installation's id (`inst_…`)")),
+    responses(
+        (status = 200, description = "The installation", body = schema::Installation),
+        (status = 404, description = "`not_found`: no such account or installation", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -132,6 +177,18 @@ pub async fn get(
     Ok(Json(render(&state, &installation).await?))
 }
 
+/// Delete an installation; its tokens are revoked at HubSpot first.
+#[utoipa::path(
+    delete,
+    path = "/v1/accounts/{account}/connectors/{installation}",
+    tag = "Installations",
+    operation_id = "installations.delete",
+    params(("account" = String, Path, description = "Your id of the account"), ("installation" = String, Path, description = "The installation's id (`inst_…`)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`: no such account or installation", body = ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -144,6 +201,18 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Revoke the installation's tokens at HubSpot and forget them.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/{account}/connectors/{installation}/deauthenticate",
+    tag = "Installations",
+    operation_id = "installations.deauthenticate",
+    params(("account" = String, Path, description = "Your id of the account"), ("installation" = String, Path, description = "The installation's id (`inst_…`)")),
+    responses(
+        (status = 200, description = "The installation, now `unauthenticated`", body = schema::Installation),
+        (status = 404, description = "`not_found`: no such account or installation", body = ErrorBody),
+    ),
+)]
 pub async fn deauthenticate(
     State(state): State<AppState>,
     caller: Caller,
@@ -181,6 +250,21 @@ fn return_url_allowed(state: &AppState, return_url: &str) -> bool {
             })
 }
 
+/// Create a one-time consent link (valid 5 minutes) for the customer's browser.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/{account}/connectors/{installation}/auth-link",
+    tag = "Installations",
+    operation_id = "installations.auth_link",
+    params(("account" = String, Path, description = "Your id of the account"), ("installation" = String, Path, description = "The installation's id (`inst_…`)")),
+    request_body(content = Option<AuthLinkBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "The link", body = schema::AuthLink),
+        (status = 400, description = "`return_url_not_allowed`, `invalid_json`, `invalid_request`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such account or installation", body = ErrorBody),
+        (status = 409, description = "`setup_missing`: the connector is not set up", body = ErrorBody),
+    ),
+)]
 pub async fn auth_link(
     State(state): State<AppState>,
     caller: Caller,
@@ -223,6 +307,34 @@ pub async fn auth_link(
     })))
 }
 
+/// Call a method of the catalogue for the installation.
+///
+/// Each method also has a path of its own in this document, with the exact JSON Schemas of its
+/// input and output.
+#[utoipa::path(
+    post,
+    path = "/v1/accounts/{account}/connectors/{installation}/methods/{method}",
+    tag = "Methods",
+    operation_id = "methods.call",
+    params(
+        ("account" = String, Path, description = "Your id of the account"),
+        ("installation" = String, Path, description = "The installation's id (`inst_…`)"),
+        ("method" = String, Path, description = "A method id, e.g. `contacts.create`"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "On writes: the same key within 24 hours answers the first outcome and never writes twice"),
+    ),
+    request_body(content = Option<schema::MethodInput>, description = "`{parameters, fields, paging}`; may be left out when the method needs none"),
+    responses(
+        (status = 200, description = "`data`, and `paging.next` for methods that page", body = schema::MethodOutput),
+        (status = 400, description = "`invalid_parameters` (each named in `details`), `invalid_json`", body = ErrorBody),
+        (status = 403, description = "`missing_scopes`, `sales_hub_seat_required`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such account, installation, method (with close matches) or record", body = ErrorBody),
+        (status = 409, description = "`conflict` (with `details.existing_id`), `not_connected`, `needs_reauth`, `setup_missing`, `in_progress`", body = ErrorBody),
+        (status = 422, description = "`validation_failed` (per property), `idempotency_key_reused`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: HubSpot's daily limit", body = ErrorBody),
+        (status = 502, description = "`outcome_unknown`, `hubspot_error`", body = ErrorBody),
+        (status = 503, description = "`hubspot_unavailable`", body = ErrorBody),
+    ),
+)]
 pub async fn call_method(
     State(state): State<AppState>,
     caller: Caller,
@@ -264,7 +376,30 @@ pub fn unknown_method(id: &str) -> ApiError {
     })
 }
 
+/// Send any request to a HubSpot API path with the installation's token.
+///
 /// `ANY …/proxy/{*path}`: HubSpot's answer as it is, with its status and rate-limit headers.
+/// Only HubSpot's API host; no OAuth or admin paths.
+#[utoipa::path(
+    method(get, post, put, patch, delete),
+    path = "/v1/accounts/{account}/connectors/{installation}/proxy/{path}",
+    tag = "Proxy",
+    operation_id = "proxy",
+    params(
+        ("account" = String, Path, description = "Your id of the account"),
+        ("installation" = String, Path, description = "The installation's id (`inst_…`)"),
+        ("path" = String, Path, description = "The HubSpot API path, e.g. `crm/v3/objects/contacts` (may hold `/`), with its query"),
+    ),
+    request_body(content = Option<Object>, description = "Passed to HubSpot as it is"),
+    responses(
+        (status = 200, description = "HubSpot's answer, status and rate-limit headers as they are"),
+        (status = 400, description = "`invalid_parameters`: a path Spokes does not forward", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such account or installation", body = ErrorBody),
+        (status = 409, description = "`not_connected`, `needs_reauth`", body = ErrorBody),
+        (status = 502, description = "`outcome_unknown`: a write HubSpot may have done", body = ErrorBody),
+        (status = 503, description = "`hubspot_unavailable`", body = ErrorBody),
+    ),
+)]
 pub async fn proxy(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,8 +12,10 @@ use super::installations::unknown_method;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiResult;
+use crate::openapi::schema::{self, ErrorBody};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Only this category (case-insensitive).
@@ -22,6 +24,19 @@ pub struct Filter {
     q: Option<String>,
 }
 
+/// List the methods of the catalogue.
+#[utoipa::path(
+    get,
+    path = "/v1/connectors/{connector}/methods",
+    tag = "Methods",
+    operation_id = "methods.list",
+    params(("connector" = String, Path, description = "`hubspot`"), Filter),
+    responses(
+        (status = 200, description = "The methods, by category then id", body = schema::MethodList),
+        (status = 400, description = "An unknown query parameter"),
+        (status = 404, description = "`not_found`: no such connector", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -52,6 +67,21 @@ pub async fn list(
     Ok(Json(json!({ "methods": methods })))
 }
 
+/// Get one method with the JSON Schemas of its input and output.
+#[utoipa::path(
+    get,
+    path = "/v1/connectors/{connector}/methods/{method}",
+    tag = "Methods",
+    operation_id = "methods.get",
+    params(
+        ("connector" = String, Path, description = "`hubspot`"),
+        ("method" = String, Path, description = "A method id, e.g. `contacts.create`"),
+    ),
+    responses(
+        (status = 200, description = "The method", body = schema::MethodDetail),
+        (status = 404, description = "`not_found`: no such connector or method (with close matches)", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     _caller: Caller,
