@@ -81,10 +81,18 @@ impl Methods {
             portal_id: installation.portal.as_ref().map_or(0, |p| p.portal_id),
             installation_id: &installation.id,
         };
+        let started = std::time::Instant::now();
         let result = self.client.execute(method, input, caller).await;
-        if let Err(error) = &result {
-            tracing::info!(installation.id = %installation.id, method = %method.id, code = error.code, http.status = error.status, "method call failed");
-        }
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(error) => {
+                tracing::info!(installation.id = %installation.id, method = %method.id, code = error.code, http.status = error.status, "method call failed");
+                error.code
+            }
+        };
+        metrics::counter!("spokes_hubspot_calls_total", "method" => method.id.clone(), "outcome" => outcome).increment(1);
+        metrics::histogram!("spokes_hubspot_call_duration_seconds", "method" => method.id.clone())
+            .record(started.elapsed().as_secs_f64());
         result
     }
 }

@@ -182,6 +182,8 @@ impl TokenManager {
         let response = match refreshed {
             Ok(response) => response,
             Err(OAuthError::Rejected { status, message }) => {
+                metrics::counter!("spokes_token_refreshes_total", "outcome" => "rejected")
+                    .increment(1);
                 let message = format!(
                     "HubSpot refused the refresh token ({status}: {message}); the customer must reconnect"
                 );
@@ -199,6 +201,8 @@ impl TokenManager {
                 self.store
                     .set_last_error(id, Some(&last_error), now)
                     .await?;
+                metrics::counter!("spokes_token_refreshes_total", "outcome" => "failed")
+                    .increment(1);
                 tracing::warn!(installation.id = %id, error = %err, "token refresh failed");
                 return Err(TokenError::Unavailable(err.to_string()));
             }
@@ -231,8 +235,11 @@ impl TokenManager {
             .await?
         {
             tracing::info!(installation.id = %id, "refreshed the HubSpot access token");
+            metrics::counter!("spokes_token_refreshes_total", "outcome" => "refreshed")
+                .increment(1);
             return Ok(access_token);
         }
+        metrics::counter!("spokes_token_refreshes_total", "outcome" => "lost_race").increment(1);
         self.discard_lost_refresh(id, &app, &fresh).await?;
         // Whatever won (a reconnect, a disconnect) decides what the caller gets.
         match self.fresh_stored(id).await? {

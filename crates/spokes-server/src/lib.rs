@@ -8,6 +8,7 @@ mod browser;
 mod console;
 mod error;
 mod json;
+mod metrics;
 pub mod openapi;
 mod pages;
 mod views;
@@ -137,12 +138,14 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    metrics::init();
     Router::new()
         .merge(api::routes())
         .merge(browser::routes())
         .merge(console::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(readyz))
+        .route("/metrics", axum::routing::get(metrics::render))
         .fallback(|| async { ApiError::not_found("no such route; the partner API is under /v1") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -151,6 +154,7 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that HTTP method; see the route table in the README",
             )
         })
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
 }

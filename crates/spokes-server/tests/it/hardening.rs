@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use spokes_core::token::sha256_hex;
-use spokes_core::{Clock, OneTimeProblem};
+use spokes_core::{Clock, ExposeSecret, OneTimeProblem};
 use tokio::time::Instant;
 
 use crate::{Options, TestEnv, read};
@@ -248,4 +248,29 @@ async fn readyz_reports_a_database_without_its_schema() {
 
     env.raw_sql("ALTER TABLE meta_moved RENAME TO meta").await;
     assert_eq!(env.get_path("/readyz").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_hubspot_calls_and_refreshes_without_secrets() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    env.clock.advance_secs(31 * 60);
+    let (status, _) = env.call(&env.base, &id, "account.get").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, text) = env.get_path("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().expect("text").to_string();
+    for expected in [
+        "spokes_api_requests_total{",
+        "route=\"/v1/accounts/{account}/connectors/{installation}/methods/{method}\"",
+        "spokes_api_request_duration_seconds_bucket{",
+        "spokes_hubspot_calls_total{method=\"account.get\",outcome=\"ok\"}",
+        "spokes_token_refreshes_total{outcome=\"refreshed\"}",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    let tokens = env.tokens(&id).await;
+    assert!(!text.contains(tokens.access_token.expose_secret()));
+    assert!(!text.contains(&id), "no installation ids in labels");
+    assert!(!text.contains(&env.key));
 }
