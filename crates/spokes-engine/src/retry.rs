@@ -21,9 +21,14 @@ pub fn refresh_backoff() -> ExponentialBuilder {
         .with_jitter()
 }
 
+/// The longest `Retry-After` of the token endpoint that a refresh waits out in place; a longer
+/// one ends the refresh as unavailable (the connection stays), and the next call tries again.
+pub const MAX_TOKEN_RETRY_AFTER: Duration = Duration::from_secs(10);
+
 /// How long the refresh lease must last: every attempt running into the HTTP timeout, the
-/// longest waits between them, and room for the database writes. Sized from the configured
-/// timeout so another process never takes over a refresh that is still running.
+/// longest waits between them (a token endpoint's `Retry-After` included), and room for the
+/// database writes. Sized from the configured timeout so another process never takes over a
+/// refresh that is still running.
 pub fn refresh_lease(request_timeout: Duration) -> Duration {
     let waits: Duration = ExponentialBuilder::default()
         .with_min_delay(REFRESH_FIRST_WAIT)
@@ -33,7 +38,8 @@ pub fn refresh_lease(request_timeout: Duration) -> Duration {
         // Jitter adds at most the wait itself.
         .map(|wait| wait * 2)
         .sum();
-    request_timeout * REFRESH_ATTEMPTS as u32 + waits + Duration::from_secs(15)
+    let retry_afters = MAX_TOKEN_RETRY_AFTER * (REFRESH_ATTEMPTS as u32 - 1);
+    request_timeout * REFRESH_ATTEMPTS as u32 + waits.max(retry_afters) + Duration::from_secs(15)
 }
 
 /// Deliveries of one event before Spokes gives up on it.

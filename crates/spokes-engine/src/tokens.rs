@@ -174,7 +174,14 @@ impl TokenManager {
         };
         let refreshed = (|| self.oauth.refresh(&app, tokens.refresh_token.expose_secret()))
             .retry(retry::refresh_backoff())
-            .when(OAuthError::is_transient)
+            .when(|err| {
+                err.is_transient()
+                    && err
+                        .retry_after()
+                        .is_none_or(|wait| wait <= retry::MAX_TOKEN_RETRY_AFTER)
+            })
+            // The token endpoint's 429 is waited out as long as it asks.
+            .adjust(|err, wait| wait.map(|planned| err.retry_after().unwrap_or(planned)))
             .notify(|err, wait| {
                 tracing::info!(installation.id = %id, error = %err, wait_ms = wait.as_millis() as u64, "token refresh failed; retrying");
             })

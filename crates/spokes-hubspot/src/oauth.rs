@@ -2,6 +2,8 @@
 //! Date-versioned endpoints by default (`/oauth/2026-03/...`, everything in the form body);
 //! the legacy v1 endpoints remain a setting.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 use serde_json::Value;
 use spokes_core::ExposeSecret;
@@ -60,9 +62,13 @@ pub enum OAuthError {
         status: String,
         message: String,
     },
-    /// No answer, rate limited or a server error: try again later.
+    /// No answer or a server error: try again later.
     #[error("HubSpot is unavailable: {0}")]
     Unavailable(String),
+    /// The token endpoint's own rate limit: wait `retry_after` (when HubSpot said) and try
+    /// again. Never a reason to give up on the connection.
+    #[error("HubSpot's token endpoint is rate limited")]
+    RateLimited { retry_after: Option<Duration> },
     /// Anything else HubSpot answered that we cannot use.
     #[error("unexpected answer from HubSpot: {0}")]
     Unexpected(String),
@@ -70,7 +76,15 @@ pub enum OAuthError {
 
 impl OAuthError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::RateLimited { .. })
+    }
+
+    /// How long HubSpot asked to wait before the next attempt, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
     }
 
     fn from_api(err: ApiError) -> Self {
@@ -276,6 +290,11 @@ fn transport(err: reqwest::Error) -> OAuthError {
 
 async fn read_json(response: reqwest::Response) -> Result<Value, OAuthError> {
     let status = response.status().as_u16();
+    if status == 429 {
+        return Err(OAuthError::RateLimited {
+            retry_after: crate::limiter::retry_after(response.headers()),
+        });
+    }
     let body = response.bytes().await.map_err(transport)?;
     if (200..300).contains(&status) {
         return serde_json::from_slice(&body).map_err(|_| {

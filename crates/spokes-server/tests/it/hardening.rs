@@ -274,3 +274,29 @@ async fn metrics_count_requests_hubspot_calls_and_refreshes_without_secrets() {
     assert!(!text.contains(&id), "no installation ids in labels");
     assert!(!text.contains(&env.key));
 }
+
+#[tokio::test]
+async fn a_rate_limited_token_endpoint_is_waited_out_not_taken_for_a_lost_connection() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let fault = env
+        .sim_json(
+            Method::POST,
+            "/_sim/faults",
+            Some(json!({
+                "path": "/oauth/2026-03/token",
+                "method": "POST",
+                "fault": {"rate_limit": "TEN_SECONDLY_ROLLING"},
+                "count": 2,
+            })),
+        )
+        .await;
+    env.clock.advance_secs(31 * 60);
+    let (status, body) = env.call(&env.base, &id, "account.get").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let faults = env.sim_json(Method::GET, "/_sim/faults", None).await;
+    assert_eq!(faults["injected"], 2, "both 429s were answered: {faults}");
+    assert_eq!(fault["id"], faults["faults"][0]["id"]);
+    let installation = env.installation("acme", &id).await;
+    assert_eq!(installation["status"], "authenticated", "{installation}");
+}
