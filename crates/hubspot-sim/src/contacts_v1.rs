@@ -112,7 +112,7 @@ pub fn utk_of(tokens: &UserTokens, portal: i64, contact: u64, rec: &Record) -> O
 }
 
 /// The live contact a token names.
-fn find_by_utk(s: &mut SimState, portal: i64, utk: &str) -> Option<u64> {
+pub(crate) fn find_by_utk(s: &mut SimState, portal: i64, utk: &str) -> Option<u64> {
     let utk = utk.trim().to_ascii_lowercase();
     let explicit = s.user_tokens.by_token.get(&(portal, utk.clone())).copied();
     let store = s.crm.portal(portal).store(ObjectKind::Contacts);

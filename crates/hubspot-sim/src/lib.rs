@@ -34,6 +34,7 @@ pub mod oauth;
 pub mod pages;
 pub mod portals;
 pub mod state;
+pub mod timeline;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -61,6 +62,7 @@ pub fn router(config: SimConfig) -> (Router, Sim) {
         .merge(calling::routes())
         .merge(cms::routes())
         .merge(campaigns::routes())
+        .merge(timeline::routes())
         .merge(admin::routes())
         .merge(webhooks::routes())
         .merge(limits::routes())

@@ -374,6 +374,8 @@ pub struct State {
     pub user_tokens: crate::contacts_v1::UserTokens,
     /// Marketing campaigns v3, per portal.
     pub campaigns: crate::campaigns::CampaignsState,
+    /// Timeline event templates of every app and their events.
+    pub timeline: crate::timeline::TimelineState,
 }
 
 impl State {
@@ -397,6 +399,7 @@ impl State {
             lists: crate::lists::ListsState::default(),
             user_tokens: crate::contacts_v1::UserTokens::default(),
             campaigns: crate::campaigns::CampaignsState::default(),
+            timeline: crate::timeline::TimelineState::default(),
         }
     }
 

@@ -45,7 +45,7 @@ pub fn routes() -> Router<Sim> {
 const API_KEY_URL: &str = "https://app.hubspot.com/l/api-key/";
 
 /// Checks `?hapikey=` against the developer account of `raw_app_id`; returns the app id.
-fn authorise(sim: &Sim, raw_app_id: &str, query: Option<&str>) -> Result<i64, ApiError> {
+pub(crate) fn authorise(sim: &Sim, raw_app_id: &str, query: Option<&str>) -> Result<i64, ApiError> {
     let key = query.and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "hapikey")

@@ -24,5 +24,6 @@ mod forms;
 mod limits;
 mod lists;
 mod support;
+mod timeline;
 mod tokens;
 mod webhooks;
