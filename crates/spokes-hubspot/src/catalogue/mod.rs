@@ -7,6 +7,7 @@
 mod associations;
 mod content;
 mod crm;
+mod custom_objects;
 mod engagements;
 mod forms;
 mod lists;
@@ -14,6 +15,7 @@ mod owners;
 mod pipelines;
 mod properties;
 mod schema;
+mod timeline;
 
 use std::sync::LazyLock;
 
@@ -311,6 +313,8 @@ static CATALOGUE: LazyLock<Vec<MethodDef>> = LazyLock::new(|| {
     methods.extend(lists::methods());
     methods.extend(forms::methods());
     methods.extend(content::methods());
+    methods.extend(custom_objects::methods());
+    methods.extend(timeline::methods());
     methods.push(account_get());
     methods.sort_by(|a, b| (&a.category, &a.id).cmp(&(&b.category, &b.id)));
     methods
