@@ -8,6 +8,7 @@ mod events;
 mod hardening;
 mod methods;
 mod methods_crm;
+mod methods_custom;
 mod methods_errors;
 mod methods_more;
 mod openapi;
