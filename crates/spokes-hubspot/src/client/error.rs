@@ -181,6 +181,14 @@ impl MethodError {
                     method.id
                 ),
             ),
+            // Timeline events cannot change and a re-sent event id answers 400: that is the
+            // event already being there, so "create or update" becomes create-once.
+            (400, _) if hubspot_message.contains("Event ID already in use") => Self::new(
+                409,
+                "conflict",
+                format!("`{}`: the event exists already and HubSpot's events cannot change: {hubspot_message}", method.id),
+            )
+            .with_details(json!({ "existing_id": parsed["context"]["id"].get(0).cloned().unwrap_or(Value::Null) })),
             (409, _) => {
                 let existing = existing_id(&hubspot_message);
                 Self::new(

@@ -298,11 +298,9 @@ async fn timeline_events_are_created_once() {
     let mut again = input.clone();
     again["parameters"]["tokens"]["webinar"] = json!("Spokes 102");
     let (status, body) = env.method(&id, "timeline.create_event", again).await;
-    // HubSpot answers a re-sent id with 400 "Event ID already in use…"; the generic client
-    // reports every 400 as `validation_failed` today (issue 7 wants `conflict`; that mapping
-    // belongs in client/error.rs).
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["code"], "validation_failed");
+    // HubSpot answers a re-sent id with 400 "Event ID already in use…": the event is there.
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "conflict");
     assert!(
         body["error"]["message"]
             .as_str()
