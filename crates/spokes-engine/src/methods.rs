@@ -2,10 +2,12 @@
 //! agents' tools and the cycles: the scope gate, a fresh token, the generic client.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use spokes_core::{Clock, ExposeSecret, Installation, InstallationStatus};
+use serde_json::Value;
+use spokes_core::{Clock, ExposeSecret, Installation, InstallationStatus, Secret};
 use spokes_hubspot::catalogue::MethodDef;
-use spokes_hubspot::client::{Caller, ProxyAnswer};
+use spokes_hubspot::client::{Caller, Pages, ProxyAnswer};
 use spokes_hubspot::limiter::RateLimiter;
 use spokes_hubspot::{ApiClient, HubSpotConfig, MethodError, MethodInput, MethodOutput, scopes};
 use spokes_store::Store;
@@ -57,44 +59,302 @@ impl Methods {
         method: &MethodDef,
         input: &MethodInput,
     ) -> Result<MethodOutput, MethodError> {
-        if installation.status == InstallationStatus::Authenticated {
-            let granted = installation
-                .portal
-                .as_ref()
-                .map(|p| p.granted_scopes.as_slice())
-                .unwrap_or_default();
-            if !scopes::satisfies(granted, &method.scopes) {
-                return Err(MethodError::missing_scopes(
-                    method,
-                    &method.scopes,
-                    &seat_hint(method, granted),
-                ));
-            }
+        let started = Instant::now();
+        let result = async {
+            gate(installation, method)?;
+            let token = self
+                .tokens
+                .access_token(installation)
+                .await
+                .map_err(token_error)?;
+            self.client
+                .execute(method, input, caller(installation, &token))
+                .await
         }
-        let token = self
-            .tokens
-            .access_token(installation)
-            .await
-            .map_err(token_error)?;
-        let caller = Caller {
-            access_token: token.expose_secret(),
-            portal_id: installation.portal.as_ref().map_or(0, |p| p.portal_id),
-            installation_id: &installation.id,
-        };
-        let started = std::time::Instant::now();
-        let result = self.client.execute(method, input, caller).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(error) => {
-                tracing::info!(installation.id = %installation.id, method = %method.id, code = error.code, http.status = error.status, "method call failed");
-                error.code
-            }
-        };
-        metrics::counter!("spokes_hubspot_calls_total", "method" => method.id.clone(), "outcome" => outcome).increment(1);
-        metrics::histogram!("spokes_hubspot_call_duration_seconds", "method" => method.id.clone())
-            .record(started.elapsed().as_secs_f64());
+        .await;
+        record(&installation.id, method, started, result.as_ref().err());
         result
     }
+
+    /// Every record of a paged `method` from `paging.after` on (`paging.all` implied), one
+    /// HubSpot page at a time: the next page is fetched only when the consumer asks for it.
+    /// The scope gate, the token, the checks of the input and the first page come before
+    /// this answers, so an error before the first record is an `Err` here; a later one is
+    /// the last item of the stream.
+    pub async fn call_stream(
+        self: &Arc<Self>,
+        installation: Installation,
+        method: &'static MethodDef,
+        input: MethodInput,
+    ) -> Result<MethodStream, MethodError> {
+        let started = Instant::now();
+        let opened = async {
+            gate(&installation, method)?;
+            let token = self
+                .tokens
+                .access_token(&installation)
+                .await
+                .map_err(token_error)?;
+            let pages = self
+                .client
+                .pages(method, &input, caller(&installation, &token))
+                .await?;
+            Ok::<_, MethodError>((token, pages))
+        }
+        .await;
+        let (token, pages) = match opened {
+            Ok(opened) => opened,
+            Err(error) => {
+                record(&installation.id, method, started, Some(&error));
+                return Err(error);
+            }
+        };
+        let mut walk = Walk {
+            methods: self.clone(),
+            installation,
+            method,
+            input,
+            pages,
+            token,
+            token_at: Instant::now(),
+        };
+        // Up to the first record (or the end), so that an early error answers as usual.
+        let first = loop {
+            let result;
+            (walk, result) = walk.fetch().await;
+            match result {
+                Ok(Some(page)) if page.is_empty() => continue,
+                Ok(page) => break page,
+                Err(error) => {
+                    record(&walk.installation.id, method, started, Some(&error));
+                    return Err(error);
+                }
+            }
+        };
+        let mut stream = MethodStream {
+            installation_id: walk.installation.id.clone(),
+            method,
+            first,
+            state: Walker::Idle(Box::new(walk)),
+            started,
+            finished: false,
+        };
+        if stream.first.is_none() || stream.done() {
+            stream.finish(None);
+        }
+        Ok(stream)
+    }
+}
+
+/// A token older than this is asked for again before the next page (the token manager
+/// refreshes it when near expiry), so a long stream outlives one access token.
+const STREAM_TOKEN_AGE: Duration = Duration::from_secs(60);
+
+/// The records of [`Methods::call_stream`], page by page. When the consumer takes a page,
+/// the next one is requested (one page ahead, never more), so HubSpot's latency overlaps
+/// the consumer's work while memory stays at two pages. Metrics and the log see the stream
+/// once, as one call, when it ends (or is dropped: outcome `cancelled`).
+pub struct MethodStream {
+    installation_id: String,
+    method: &'static MethodDef,
+    /// The first non-empty page, fetched by `call_stream`.
+    first: Option<Vec<Value>>,
+    state: Walker,
+    started: Instant,
+    finished: bool,
+}
+
+/// Where the walk is: waiting for the consumer, fetching the next page, or over.
+enum Walker {
+    Idle(Box<Walk>),
+    Ahead(tokio::task::JoinHandle<(Box<Walk>, PageResult)>),
+    Over,
+}
+
+type PageResult = Result<Option<Vec<Value>>, MethodError>;
+
+/// What a page request needs, owned, so that it can run ahead in a task of its own.
+struct Walk {
+    methods: Arc<Methods>,
+    installation: Installation,
+    method: &'static MethodDef,
+    input: MethodInput,
+    pages: Pages,
+    token: Secret,
+    token_at: Instant,
+}
+
+impl Walk {
+    /// The next page from HubSpot (`None` after the last), and the walk back.
+    async fn fetch(mut self) -> (Self, PageResult) {
+        let result = self.fetch_page().await;
+        (self, result)
+    }
+
+    async fn fetch_page(&mut self) -> PageResult {
+        if self.pages.done() {
+            return Ok(None);
+        }
+        if self.token_at.elapsed() > STREAM_TOKEN_AGE {
+            self.token = self
+                .methods
+                .tokens
+                .access_token(&self.installation)
+                .await
+                .map_err(token_error)?;
+            self.token_at = Instant::now();
+        }
+        let caller = caller(&self.installation, &self.token);
+        self.methods
+            .client
+            .next_page(self.method, &self.input, &mut self.pages, caller)
+            .await
+    }
+}
+
+impl MethodStream {
+    /// The next page's records (never empty), `None` after the last; after an `Err` the
+    /// stream ends.
+    pub async fn next_page(&mut self) -> Option<Result<Vec<Value>, MethodError>> {
+        if let Some(first) = self.first.take() {
+            self.run_ahead();
+            return Some(Ok(first));
+        }
+        loop {
+            let (walk, result) = match std::mem::replace(&mut self.state, Walker::Over) {
+                Walker::Over => return None,
+                Walker::Idle(walk) => {
+                    let (walk, result) = walk.fetch().await;
+                    (Box::new(walk), result)
+                }
+                Walker::Ahead(task) => match task.await {
+                    Ok(fetched) => fetched,
+                    Err(error) => {
+                        tracing::error!(method = %self.method.id, error = %error, "a page request of a method stream failed");
+                        let error = MethodError::new(
+                            500,
+                            "internal",
+                            "something went wrong inside Spokes; the server log has the details",
+                        );
+                        self.finish(Some(&error));
+                        return Some(Err(error));
+                    }
+                },
+            };
+            match result {
+                Ok(Some(page)) => {
+                    self.state = Walker::Idle(walk);
+                    if self.done() {
+                        self.finish(None);
+                    }
+                    if page.is_empty() {
+                        continue;
+                    }
+                    self.run_ahead();
+                    return Some(Ok(page));
+                }
+                Ok(None) => {
+                    self.finish(None);
+                    return None;
+                }
+                Err(error) => {
+                    self.finish(Some(&error));
+                    return Some(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Whether HubSpot has no page left.
+    fn done(&self) -> bool {
+        match &self.state {
+            Walker::Idle(walk) => walk.pages.done(),
+            Walker::Ahead(_) => false,
+            Walker::Over => true,
+        }
+    }
+
+    /// Requests the next page while the consumer works on this one.
+    fn run_ahead(&mut self) {
+        if self.done() {
+            self.state = Walker::Over;
+            return;
+        }
+        if let Walker::Idle(walk) = std::mem::replace(&mut self.state, Walker::Over) {
+            self.state = Walker::Ahead(tokio::spawn(async move {
+                let (walk, result) = walk.fetch().await;
+                (Box::new(walk), result)
+            }));
+        }
+    }
+
+    fn finish(&mut self, error: Option<&MethodError>) {
+        if !self.finished {
+            self.finished = true;
+            record(&self.installation_id, self.method, self.started, error);
+        }
+    }
+}
+
+impl Drop for MethodStream {
+    fn drop(&mut self) {
+        if let Walker::Ahead(task) = &self.state {
+            task.abort();
+        }
+        if !self.finished {
+            self.finished = true;
+            tracing::info!(installation.id = %self.installation_id, method = %self.method.id, "method stream ended before its last record (the caller went away)");
+            metrics::counter!("spokes_hubspot_calls_total", "method" => self.method.id.clone(), "outcome" => "cancelled").increment(1);
+            metrics::histogram!("spokes_hubspot_call_duration_seconds", "method" => self.method.id.clone())
+                .record(self.started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+/// The scope gate: the installation's granted scopes against the method's scope sets.
+fn gate(installation: &Installation, method: &MethodDef) -> Result<(), MethodError> {
+    if installation.status == InstallationStatus::Authenticated {
+        let granted = installation
+            .portal
+            .as_ref()
+            .map(|p| p.granted_scopes.as_slice())
+            .unwrap_or_default();
+        if !scopes::satisfies(granted, &method.scopes) {
+            return Err(MethodError::missing_scopes(
+                method,
+                &method.scopes,
+                &seat_hint(method, granted),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn caller<'a>(installation: &'a Installation, token: &'a Secret) -> Caller<'a> {
+    Caller {
+        access_token: token.expose_secret(),
+        portal_id: installation.portal.as_ref().map_or(0, |p| p.portal_id),
+        installation_id: &installation.id,
+    }
+}
+
+/// A finished call in the metrics (and a failed one in the log).
+fn record(
+    installation_id: &str,
+    method: &MethodDef,
+    started: Instant,
+    error: Option<&MethodError>,
+) {
+    let outcome = match error {
+        None => "ok",
+        Some(error) => {
+            tracing::info!(installation.id = %installation_id, method = %method.id, code = error.code, http.status = error.status, "method call failed");
+            error.code
+        }
+    };
+    metrics::counter!("spokes_hubspot_calls_total", "method" => method.id.clone(), "outcome" => outcome).increment(1);
+    metrics::histogram!("spokes_hubspot_call_duration_seconds", "method" => method.id.clone())
+        .record(started.elapsed().as_secs_f64());
 }
 
 impl Methods {
@@ -112,13 +372,14 @@ impl Methods {
             .access_token(installation)
             .await
             .map_err(token_error)?;
-        let caller = Caller {
-            access_token: token.expose_secret(),
-            portal_id: installation.portal.as_ref().map_or(0, |p| p.portal_id),
-            installation_id: &installation.id,
-        };
         self.client
-            .proxy(verb, path_and_query, content_type, body, caller)
+            .proxy(
+                verb,
+                path_and_query,
+                content_type,
+                body,
+                caller(installation, &token),
+            )
             .await
     }
 }

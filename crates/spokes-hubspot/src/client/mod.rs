@@ -4,6 +4,7 @@
 
 mod error;
 mod input;
+mod pages;
 mod properties;
 mod proxy;
 mod window;
@@ -22,6 +23,7 @@ use crate::limiter::{After429, PortalKey, RateHeaders, RateLimiter};
 
 pub use error::MethodError;
 pub use input::{MethodInput, PagingInput};
+pub use pages::Pages;
 use properties::PropertyCache;
 pub use proxy::ProxyAnswer;
 
@@ -92,12 +94,61 @@ impl ApiClient {
     }
 
     /// Runs `method` for `caller`. Every check on the input happens before anything is sent.
+    /// With `paging.all` it collects the walk of [`ApiClient::pages`]; a caller that streams
+    /// the records walks it itself with [`ApiClient::next_page`].
     pub async fn execute(
         &self,
         method: &MethodDef,
         input: &MethodInput,
         caller: Caller<'_>,
     ) -> Result<MethodOutput, MethodError> {
+        let since = self.prepare(method, input, caller).await?;
+        let result = match method.paging {
+            Paging::Cursor | Paging::Window { .. } if input.paging.all => {
+                let pages = Pages::start(method, input, since)?;
+                self.collect_pages(method, input, pages, caller)
+                    .await
+                    .map(|records| MethodOutput {
+                        data: Value::Array(records),
+                        next: None,
+                    })
+            }
+            Paging::Window { .. } => {
+                let mut pages = Pages::start(method, input, since)?;
+                self.next_page(method, input, &mut pages, caller)
+                    .await
+                    .map(|records| MethodOutput {
+                        data: Value::Array(records.unwrap_or_default()),
+                        next: pages.cursor(),
+                    })
+            }
+            _ => {
+                // One answer as HubSpot gives it (a page keeps its shape: `Data::First`).
+                let outgoing = self.request(method, input, input.paging.after.as_deref());
+                match self.send(method, &outgoing, caller).await {
+                    Ok(page) => Ok(split_page(method, page, since)),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        if method.writes && method.path.family == Family::Properties {
+            // The portal's properties just changed (or may have): the next write of a record
+            // must know them at once, not a minute later.
+            if let Some(object_type) = method.path.rest.split('/').nth(1) {
+                self.properties.forget(caller.installation_id, object_type);
+            }
+        }
+        result
+    }
+
+    /// The checks before anything is sent (the fields of a write against the portal's
+    /// properties too); the `since` of a method that filters by it, as Unix milliseconds.
+    async fn prepare(
+        &self,
+        method: &MethodDef,
+        input: &MethodInput,
+        caller: Caller<'_>,
+    ) -> Result<Option<i64>, MethodError> {
         input::check(method, input)?;
         match &method.body {
             Body::Properties { object_type, .. }
@@ -121,56 +172,7 @@ impl ApiClient {
             }
             _ => {}
         }
-        let since = since_of(method, input)?;
-        let result = match method.paging {
-            Paging::Window { date_property } => {
-                self.window(method, input, date_property, caller).await
-            }
-            Paging::Cursor if input.paging.all => {
-                self.all_pages(method, input, since, caller).await
-            }
-            _ => {
-                let outgoing = self.request(method, input, input.paging.after.as_deref());
-                match self.send(method, &outgoing, caller).await {
-                    Ok(page) => Ok(split_page(method, page, since)),
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        if method.writes && method.path.family == Family::Properties {
-            // The portal's properties just changed (or may have): the next write of a record
-            // must know them at once, not a minute later.
-            if let Some(object_type) = method.path.rest.split('/').nth(1) {
-                self.properties.forget(caller.installation_id, object_type);
-            }
-        }
-        result
-    }
-
-    async fn all_pages(
-        &self,
-        method: &MethodDef,
-        input: &MethodInput,
-        since: Option<i64>,
-        caller: Caller<'_>,
-    ) -> Result<MethodOutput, MethodError> {
-        let mut records = Vec::new();
-        let mut after = input.paging.after.clone();
-        loop {
-            let outgoing = self.request(method, input, after.as_deref());
-            let page = split_page(method, self.send(method, &outgoing, caller).await?, since);
-            if let Value::Array(results) = page.data {
-                records.extend(results);
-            }
-            match page.next {
-                Some(next) if Some(&next) != after.as_ref() => after = Some(next),
-                _ => break,
-            }
-        }
-        Ok(MethodOutput {
-            data: Value::Array(records),
-            next: None,
-        })
+        since_of(method, input)
     }
 
     /// One request, retried when that is safe: reads on any transient failure, writes only

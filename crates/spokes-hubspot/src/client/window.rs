@@ -17,20 +17,20 @@
 
 use serde_json::{Value, json};
 
-use super::{ApiClient, Caller, MethodOutput, Outgoing};
+use super::{ApiClient, Caller, Outgoing};
 use crate::catalogue::MethodDef;
 use crate::client::{MethodError, MethodInput};
 
 /// Where the next page starts: records at `date` with an id above `id` (all of them when
 /// `None`), then the records after `date`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cursor {
-    date: i64,
-    id: Option<u64>,
+pub(super) struct Cursor {
+    pub(super) date: i64,
+    pub(super) id: Option<u64>,
 }
 
 impl Cursor {
-    fn parse(text: &str) -> Option<Self> {
+    pub(super) fn parse(text: &str) -> Option<Self> {
         let (date, id) = text.split_once(':')?;
         Some(Self {
             date: date.parse().ok()?,
@@ -42,7 +42,7 @@ impl Cursor {
         })
     }
 
-    fn encode(self) -> String {
+    pub(super) fn encode(self) -> String {
         format!(
             "{}:{}",
             self.date,
@@ -72,62 +72,9 @@ fn date_and_id(record: &Value, date_property: &str) -> Option<(i64, u64)> {
 }
 
 impl ApiClient {
-    /// One page of a window method (or every page with `paging.all`).
-    pub(super) async fn window(
-        &self,
-        method: &MethodDef,
-        input: &MethodInput,
-        date_property: &str,
-        caller: Caller<'_>,
-    ) -> Result<MethodOutput, MethodError> {
-        let since = input
-            .parameters
-            .get("since")
-            .and_then(parse_since)
-            .ok_or_else(|| {
-                MethodError::invalid_parameters(
-                    method,
-                    vec!["parameter `since` must be an RFC 3339 time or Unix milliseconds".into()],
-                )
-            })?;
-        let mut cursor = match input.paging.after.as_deref() {
-            Some(text) => Cursor::parse(text).ok_or_else(|| {
-                MethodError::invalid_parameters(
-                    method,
-                    vec!["`paging.after` is not a cursor this method handed out".into()],
-                )
-            })?,
-            None => Cursor {
-                date: since,
-                id: None,
-            },
-        };
-        let limit = input
-            .paging
-            .limit
-            .unwrap_or(super::MAX_PAGE)
-            .clamp(1, super::MAX_PAGE);
-        let mut records = Vec::new();
-        loop {
-            let (page, next) = self
-                .window_page(method, input, date_property, since, cursor, limit, caller)
-                .await?;
-            records.extend(page);
-            match next {
-                Some(next) if input.paging.all => cursor = next,
-                next => {
-                    return Ok(MethodOutput {
-                        data: Value::Array(records),
-                        next: next.map(Cursor::encode),
-                    });
-                }
-            }
-        }
-    }
-
     /// The records after `cursor` (steps 1 and 2 of the module comment) and the next cursor.
     #[allow(clippy::too_many_arguments)]
-    async fn window_page(
+    pub(super) async fn window_page(
         &self,
         method: &MethodDef,
         input: &MethodInput,

@@ -310,7 +310,10 @@ pub async fn auth_link(
 /// Call a method of the catalogue for the installation.
 ///
 /// Each method also has a path of its own in this document, with the exact JSON Schemas of its
-/// input and output.
+/// input and output. With `paging.all` and `Accept: application/x-ndjson`, a paged read answers
+/// its records one per line as HubSpot's pages arrive (memory flat in the record count); an error
+/// before the first record answers as usual, a later one is the last line,
+/// `{"error": {"code", "message"}}`.
 #[utoipa::path(
     post,
     path = "/v1/accounts/{account}/connectors/{installation}/methods/{method}",
@@ -321,10 +324,14 @@ pub async fn auth_link(
         ("installation" = String, Path, description = "The installation's id (`inst_…`)"),
         ("method" = String, Path, description = "A method id, e.g. `contacts.create`"),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "On writes: the same key within 24 hours answers the first outcome and never writes twice"),
+        ("Accept" = Option<String>, Header, nullable = false, description = "`application/x-ndjson` with `paging.all` on a paged read: the records stream one per line"),
     ),
     request_body(content = Option<schema::MethodInput>, description = "`{parameters, fields, paging}`; may be left out when the method needs none"),
     responses(
-        (status = 200, description = "`data`, and `paging.next` for methods that page", body = schema::MethodOutput),
+        (status = 200, description = "`data`, and `paging.next` for methods that page; with `Accept: application/x-ndjson` and `paging.all`, one record per line (an error after the first record: a last line `{\"error\": {\"code\", \"message\"}}`)", content(
+            (schema::MethodOutput = "application/json"),
+            (Object = "application/x-ndjson"),
+        )),
         (status = 400, description = "`invalid_parameters` (each named in `details`), `invalid_json`", body = ErrorBody),
         (status = 403, description = "`missing_scopes`, `sales_hub_seat_required`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such account, installation, method (with close matches) or record", body = ErrorBody),
@@ -341,9 +348,70 @@ pub async fn call_method(
     Path((account_id, installation_id, method_id)): Path<(String, String, String)>,
     headers: HeaderMap,
     OptionalJson(input): OptionalJson<MethodInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+
+    /// The records of one page, one JSON document a line.
+    fn lines(records: &[Value]) -> bytes::Bytes {
+        let mut out = Vec::with_capacity(records.len() * 512);
+        for record in records {
+            // A `Value` always serialises.
+            let _ = serde_json::to_writer(&mut out, record);
+            out.push(b'\n');
+        }
+        out.into()
+    }
+
+    /// The last line of a stream that failed after its first record: the API's error shape.
+    fn error_line(error: spokes_hubspot::MethodError) -> bytes::Bytes {
+        let mut body = json!({"code": error.code, "message": error.message});
+        if !error.details.is_null() {
+            body["details"] = error.details;
+        }
+        if let Some(id) = error.correlation_id {
+            body["correlation_id"] = id.into();
+        }
+        let mut out = json!({ "error": body }).to_string().into_bytes();
+        out.push(b'\n');
+        out.into()
+    }
+
     let installation = load(&state, &caller, &account_id, &installation_id).await?;
     let method = catalogue::find(&method_id).ok_or_else(|| unknown_method(&method_id))?;
+    let wants_ndjson = headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-ndjson"))
+        });
+    if wants_ndjson
+        && input.paging.all
+        && method.paging != catalogue::Paging::None
+        && !method.writes
+    {
+        // Reads only: idempotency keys do not apply.
+        let stream = state
+            .methods
+            .call_stream(installation, method, input)
+            .await?;
+        let body = futures_util::stream::unfold(Some(stream), |stream| async move {
+            let mut stream = stream?;
+            let chunk = match stream.next_page().await? {
+                Ok(records) => (lines(&records), Some(stream)),
+                Err(error) => (error_line(error), None),
+            };
+            Some((Ok::<_, std::convert::Infallible>(chunk.0), chunk.1))
+        });
+        return Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+            axum::body::Body::from_stream(body),
+        )
+            .into_response());
+    }
     let key = match headers.get("idempotency-key") {
         Some(value) => Some(value.to_str().map_err(|_| {
             ApiError::bad_request(
@@ -361,7 +429,7 @@ pub async fn call_method(
     if method.paging != catalogue::Paging::None {
         answer["paging"] = json!({ "next": output.next });
     }
-    Ok(Json(answer))
+    Ok(Json(answer).into_response())
 }
 
 pub fn unknown_method(id: &str) -> ApiError {
