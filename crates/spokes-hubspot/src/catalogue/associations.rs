@@ -8,8 +8,8 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{OBJECTS, ObjectType, param, sets};
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, ScopeSets, Shape, Verb};
+use super::crm::{OBJECTS, ObjectType, fixed_path, param, sets};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, ScopeSets, Verb};
 
 /// The standard object type named `plural` (contacts, companies, deals, …).
 pub(super) fn object(plural: &str) -> &'static ObjectType {
@@ -59,13 +59,6 @@ fn read_pair(from: &ObjectType, to: &ObjectType) -> ScopeSets {
 fn write_pair(from: &ObjectType, to: &ObjectType) -> ScopeSets {
     let access = |o: &ObjectType| both(&sets(o.read), &sets(o.write));
     both(&access(from), &access(to))
-}
-
-fn fixed(rest: String) -> ApiPath {
-    ApiPath {
-        family: Family::Fixed,
-        rest,
-    }
 }
 
 /// `contactId` for contacts, `lineItemId` for line items.
@@ -129,27 +122,25 @@ fn associate(id: &str, category: &str, from: &ObjectType, to: &ObjectType) -> Me
     let (one, other) = (from.singular.to_lowercase(), to.singular.to_lowercase());
     MethodDef {
         id: id.into(),
-        category: category.into(),
         name: format!("Associate {} with {}", from.singular, to.singular),
         description: format!(
             "Associates a {one} with a {other} (HubSpot's default, unlabelled association, both directions); labels already on the pair stay. Unknown records are not found."
         ),
         verb: Verb::Put,
-        path: fixed(format!(
-            "/crm/v4/objects/{}/{{{}}}/associations/default/{}/{{{}}}",
-            from.plural,
-            id_name(from),
-            to.plural,
-            id_name(to)
-        )),
         params: vec![record_param(from), record_param(to)],
-        body: Body::None,
-        scopes: write_pair(from, to),
-        paging: Paging::None,
         writes: true,
-        output: default_association_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            category,
+            fixed_path(format!(
+                "/crm/v4/objects/{}/{{{}}}/associations/default/{}/{{{}}}",
+                from.plural,
+                id_name(from),
+                to.plural,
+                id_name(to)
+            )),
+            write_pair(from, to),
+            default_association_schema(),
+        )
     }
 }
 
@@ -162,7 +153,7 @@ fn disassociate(id: &str, category: &str, from: &ObjectType, to: &ObjectType) ->
             "Removes every association (all labels, both directions) between a {one} and a {other}; succeeds when there was none."
         ),
         verb: Verb::Delete,
-        path: fixed(format!(
+        path: fixed_path(format!(
             "/crm/v4/objects/{}/{{{}}}/associations/{}/{{{}}}",
             from.plural,
             id_name(from),
@@ -185,27 +176,24 @@ fn associated(
     let (one, others) = (from.singular.to_lowercase(), to.category.to_lowercase());
     MethodDef {
         id: id.into(),
-        category: category.into(),
         name: name.into(),
         description: format!(
             "The {others} associated with a {one}: each `toObjectId` (a {} record id) with its association types and labels, in id order, a page at a time (or all pages with `paging.all`). An unknown {one} has none.",
             to.singular.to_lowercase()
         ),
-        verb: Verb::Get,
-        path: fixed(format!(
-            "/crm/v4/objects/{}/{{{}}}/associations/{}",
-            from.plural,
-            id_name(from),
-            to.plural
-        )),
         params: vec![record_param(from)],
-        body: Body::None,
-        scopes: read_pair(from, to),
         paging: Paging::Cursor,
-        writes: false,
-        output: associated_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            category,
+            fixed_path(format!(
+                "/crm/v4/objects/{}/{{{}}}/associations/{}",
+                from.plural,
+                id_name(from),
+                to.plural
+            )),
+            read_pair(from, to),
+            associated_schema(),
+        )
     }
 }
 
@@ -223,29 +211,28 @@ fn batch(id: &str, name: &str, action: &str, description: &str, inputs: &str) ->
     };
     MethodDef {
         id: id.into(),
-        category: "Associations".into(),
         name: name.into(),
         description: format!(
             "{description} At most 1,000 inputs; inputs that fail are listed in `errors` while the others are made. Needs the read (HubSpot) and write scopes of both object types: Spokes cannot check them before sending, HubSpot does."
         ),
         verb: Verb::Post,
-        path: ApiPath {
-            family: Family::Associations,
-            rest: format!("/{{fromObjectType}}/{{toObjectType}}/batch/{action}"),
-        },
         params: vec![
             object_type("fromObjectType", "from"),
             object_type("toObjectType", "to"),
             param("inputs", Location::Body, JsonType::Array, true, inputs),
         ],
         body: Body::Params,
-        // The object types are parameters: HubSpot checks their scopes.
-        scopes: Vec::new(),
-        paging: Paging::None,
         writes: true,
-        output: batch_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            "Associations",
+            ApiPath {
+                family: Family::Associations,
+                rest: format!("/{{fromObjectType}}/{{toObjectType}}/batch/{action}"),
+            },
+            // The object types are parameters: HubSpot checks their scopes.
+            Vec::new(),
+            batch_schema(),
+        )
     }
 }
 

@@ -4,19 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{param, sets};
-use super::{
-    ApiPath, Body, Family, JsonType, Location, MethodDef, Pager, Paging, Param, Shape, Verb,
-};
+use super::crm::{fixed_path as fixed, param, sets};
+use super::{Body, JsonType, Location, MethodDef, Pager, Paging, Param, Shape, Verb};
 
 const CONTENT: &[&[&str]] = &[&["content"]];
-
-fn fixed(rest: &str) -> ApiPath {
-    ApiPath {
-        family: Family::Fixed,
-        rest: rest.into(),
-    }
-}
 
 fn blog_schema() -> Value {
     json!({"type": "object", "properties": {
@@ -68,22 +59,7 @@ fn query(name: &str, json_type: JsonType, what: &str) -> Param {
 }
 
 fn base(category: &str) -> MethodDef {
-    MethodDef {
-        id: String::new(),
-        category: category.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: fixed(""),
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(CONTENT),
-        paging: Paging::None,
-        writes: false,
-        output: Value::Null,
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
-    }
+    MethodDef::template(category, fixed(""), sets(CONTENT), Value::Null)
 }
 
 fn blogs() -> Vec<MethodDef> {

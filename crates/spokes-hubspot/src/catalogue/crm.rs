@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{
-    ApiPath, Body, Data, Family, JsonType, Location, MethodDef, Paging, Param, Shape, Verb,
+    ApiPath, Body, Data, Family, JsonType, Location, MethodDef, Paging, Param, ScopeSets, Shape,
+    Verb,
 };
 
 /// A standard object type with record methods in the catalogue.
@@ -127,18 +128,91 @@ pub(super) fn properties_param() -> Param {
     )
 }
 
+/// `archived` in the query: `description` says what the flag lists instead.
+pub(super) fn archived_param(description: &str) -> Param {
+    param(
+        "archived",
+        Location::Query,
+        JsonType::Boolean,
+        false,
+        description,
+    )
+}
+
+/// `associations` in the query: the object types whose associated ids a record comes with.
+pub(super) fn associations_param(description: &str) -> Param {
+    param(
+        "associations",
+        Location::Query,
+        JsonType::String,
+        false,
+        description,
+    )
+}
+
+/// `sorts` of a search, with an example on `property`.
+pub(super) fn sorts_param(property: &str) -> Param {
+    param(
+        "sorts",
+        Location::Body,
+        JsonType::Array,
+        false,
+        &format!(
+            "Sort orders, e.g. `[{{propertyName: \"{property}\", direction: \"DESCENDING\"}}]`."
+        ),
+    )
+}
+
+/// The body of HubSpot's search API: filters, sorts (the example on `sort_property`), a text
+/// `query` (in what `query` says) and the properties to return.
+pub(super) fn search_params(sort_property: &str, query: &str) -> Vec<Param> {
+    vec![
+        param(
+            "filterGroups",
+            Location::Body,
+            JsonType::Array,
+            false,
+            "Groups of filters (`{filters: [{propertyName, operator, value}]}`); a record matches any group whose filters all match.",
+        ),
+        sorts_param(sort_property),
+        param("query", Location::Body, JsonType::String, false, query),
+        search_properties_param(),
+    ]
+}
+
+/// `schema`'s properties with the timestamps and archived flag HubSpot's v3 objects carry.
+pub(super) fn stamped(mut schema: Value) -> Value {
+    if let Some(properties) = schema["properties"].as_object_mut() {
+        properties.insert(
+            "createdAt".into(),
+            json!({"type": "string", "format": "date-time"}),
+        );
+        properties.insert(
+            "updatedAt".into(),
+            json!({"type": "string", "format": "date-time"}),
+        );
+        properties.insert("archived".into(), json!({"type": "boolean"}));
+    }
+    schema
+}
+
 pub(super) fn record_schema() -> Value {
-    json!({"type": "object", "properties": {
+    stamped(json!({"type": "object", "properties": {
         "id": {"type": "string"},
-        "properties": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "archived": {"type": "boolean"}
-    }})
+        "properties": {"type": "object", "additionalProperties": {"type": ["string", "null"]}}
+    }}))
 }
 
 pub(super) fn records_schema() -> Value {
     json!({"type": "array", "items": record_schema()})
+}
+
+/// A path used as written (legacy and non-CRM APIs).
+pub(super) fn fixed_path(rest: impl Into<String>) -> ApiPath {
+    ApiPath {
+        family: Family::Fixed,
+        rest: rest.into(),
+    }
 }
 
 pub(super) fn objects_path(rest: String) -> ApiPath {
@@ -152,31 +226,22 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
     let p = o.plural;
     let one = o.singular;
     let lower = one.to_lowercase();
-    let base = MethodDef {
-        id: String::new(),
-        category: o.category.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: objects_path(format!("/{p}")),
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(o.read),
-        paging: Paging::None,
-        writes: false,
-        output: record_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
-    };
-    let write = |id: &str, name: String, description: String, verb: Verb, rest: String| MethodDef {
-        id: format!("{p}.{id}"),
-        name,
-        description: format!("{description}{}", o.note),
-        verb,
-        path: objects_path(rest),
-        scopes: sets(o.write),
-        writes: true,
-        ..base.clone()
+    let base = MethodDef::template(
+        o.category,
+        objects_path(format!("/{p}")),
+        sets(o.read),
+        record_schema(),
+    );
+    let write = |id: &str, name: String, description: String, verb: Verb, rest: String| {
+        MethodDef {
+            id: format!("{p}.{id}"),
+            name,
+            description: format!("{description}{}", o.note),
+            verb,
+            path: objects_path(rest),
+            ..base.clone()
+        }
+        .writing(o.write)
     };
     vec![
         MethodDef {
@@ -187,13 +252,7 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
             params: vec![
                 id_param(one),
                 properties_param(),
-                param(
-                    "associations",
-                    Location::Query,
-                    JsonType::String,
-                    false,
-                    "Comma-separated object types whose associated ids to include.",
-                ),
+                associations_param("Comma-separated object types whose associated ids to include."),
             ],
             ..base.clone()
         },
@@ -206,18 +265,11 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
             ),
             params: vec![
                 properties_param(),
-                param(
-                    "archived",
-                    Location::Query,
-                    JsonType::Boolean,
-                    false,
-                    "List archived records instead.",
-                ),
+                archived_param("List archived records instead."),
             ],
-            paging: Paging::Cursor,
-            output: records_schema(),
             ..base.clone()
-        },
+        }
+        .paged(records_schema()),
         MethodDef {
             id: format!("{p}.search"),
             name: format!("Search {}", o.category),
@@ -227,41 +279,14 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
             ),
             verb: Verb::Post,
             path: objects_path(format!("/{p}/search")),
-            params: vec![
-                param(
-                    "filterGroups",
-                    Location::Body,
-                    JsonType::Array,
-                    false,
-                    "Groups of filters (`{filters: [{propertyName, operator, value}]}`); a record matches any group whose filters all match.",
-                ),
-                param(
-                    "sorts",
-                    Location::Body,
-                    JsonType::Array,
-                    false,
-                    "Sort orders, e.g. `[{propertyName: \"createdate\", direction: \"DESCENDING\"}]`.",
-                ),
-                param(
-                    "query",
-                    Location::Body,
-                    JsonType::String,
-                    false,
-                    "Text searched in the default searchable properties.",
-                ),
-                param(
-                    "properties",
-                    Location::Body,
-                    JsonType::Array,
-                    false,
-                    "Property names to return.",
-                ),
-            ],
+            params: search_params(
+                "createdate",
+                "Text searched in the default searchable properties.",
+            ),
             body: Body::Params,
-            paging: Paging::Cursor,
-            output: records_schema(),
             ..base.clone()
-        },
+        }
+        .paged(records_schema()),
         window(o, "list_new", "createdate", "New", "created"),
         window(o, "list_updated", o.modified, "Updated", "changed"),
         write(
@@ -285,7 +310,6 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
         },
         MethodDef {
             params: vec![id_param(one)],
-            output: json!({"type": "null"}),
             ..write(
                 "delete",
                 format!("Delete {one}"),
@@ -293,6 +317,7 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
                 Verb::Delete,
                 format!("/{p}/{{id}}"),
             )
+            .deleting()
         },
     ]
 }
@@ -307,14 +332,12 @@ pub(super) fn window(
 ) -> MethodDef {
     MethodDef {
         id: format!("{}.{verb}", o.plural),
-        category: o.category.into(),
         name: format!("List {adjective} {}", o.category),
         description: format!(
             "{} {participle} at or after `since` (by `{date_property}`), oldest first and each exactly once, also beyond HubSpot's 10,000-result search cap and when many share one timestamp.{}",
             o.category, o.note
         ),
         verb: Verb::Post,
-        path: objects_path(format!("/{}/search", o.plural)),
         params: vec![
             param(
                 "since",
@@ -323,25 +346,73 @@ pub(super) fn window(
                 true,
                 "RFC 3339 time (or Unix milliseconds as text) the window starts at, inclusive.",
             ),
-            param(
-                "properties",
-                Location::Body,
-                JsonType::Array,
-                false,
-                "Property names to return.",
-            ),
+            search_properties_param(),
         ],
         body: Body::Params,
-        scopes: sets(o.read),
         paging: Paging::Window { date_property },
-        writes: false,
-        output: records_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            o.category,
+            objects_path(format!("/{}/search", o.plural)),
+            sets(o.read),
+            records_schema(),
+        )
     }
 }
 
 impl MethodDef {
+    /// A read of `category` at `path`: no parameters, body or paging, HubSpot's default
+    /// shape; the methods are made from it with `..`.
+    pub(super) fn template(
+        category: &str,
+        path: ApiPath,
+        scopes: ScopeSets,
+        output: Value,
+    ) -> Self {
+        Self {
+            id: String::new(),
+            category: category.into(),
+            name: String::new(),
+            description: String::new(),
+            verb: Verb::Get,
+            path,
+            params: Vec::new(),
+            body: Body::None,
+            scopes,
+            paging: Paging::None,
+            writes: false,
+            output,
+            absent_is_null: false,
+            shape: Shape::DEFAULT,
+        }
+    }
+
+    /// The same request paged with a cursor, `output` the records.
+    pub(super) fn paged(self, output: Value) -> Self {
+        Self {
+            paging: Paging::Cursor,
+            output,
+            ..self
+        }
+    }
+
+    /// The same request as a DELETE, which answers nothing.
+    pub(super) fn deleting(self) -> Self {
+        Self {
+            verb: Verb::Delete,
+            output: json!({"type": "null"}),
+            ..self
+        }
+    }
+
+    /// The same request as a write, with the `write` scopes.
+    pub(super) fn writing(self, write: &[&[&str]]) -> Self {
+        Self {
+            scopes: sets(write),
+            writes: true,
+            ..self
+        }
+    }
+
     pub(super) fn with_body(self, object_type: &str) -> Self {
         Self {
             body: Body::Properties {
@@ -358,12 +429,8 @@ pub(super) fn methods() -> Vec<MethodDef> {
     let contacts = &OBJECTS[0];
     methods.push(MethodDef {
         id: "contacts.get_by_email".into(),
-        category: contacts.category.into(),
         name: "Get Contact by Email".into(),
         description: "One contact by its email address; `null` when no contact has it.".into(),
-        verb: Verb::Get,
-        // HubSpot reads a record by a unique property with `idProperty`.
-        path: objects_path("/contacts/{email}?idProperty=email".into()),
         params: vec![
             param(
                 "email",
@@ -374,13 +441,14 @@ pub(super) fn methods() -> Vec<MethodDef> {
             ),
             properties_param(),
         ],
-        body: Body::None,
-        scopes: sets(contacts.read),
-        paging: Paging::None,
-        writes: false,
-        output: json!({"oneOf": [record_schema(), {"type": "null"}]}),
         absent_is_null: true,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            contacts.category,
+            // HubSpot reads a record by a unique property with `idProperty`.
+            objects_path("/contacts/{email}?idProperty=email".into()),
+            sets(contacts.read),
+            json!({"oneOf": [record_schema(), {"type": "null"}]}),
+        )
     });
     methods.extend(contact_extras(contacts));
     methods.extend(company_extras(&OBJECTS[1]));
@@ -397,7 +465,7 @@ fn owner_param() -> Param {
     )
 }
 
-fn search_properties_param() -> Param {
+pub(super) fn search_properties_param() -> Param {
     param(
         "properties",
         Location::Body,
@@ -409,39 +477,25 @@ fn search_properties_param() -> Param {
 
 /// Contacts by user token, upserts by email, and one owner's contacts.
 fn contact_extras(contacts: &ObjectType) -> Vec<MethodDef> {
-    let read = MethodDef {
-        id: String::new(),
-        category: contacts.category.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: objects_path("/contacts".into()),
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(contacts.read),
-        paging: Paging::None,
-        writes: false,
-        output: record_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
-    };
+    let read = MethodDef::template(
+        contacts.category,
+        objects_path("/contacts".into()),
+        sets(contacts.read),
+        record_schema(),
+    );
     let upsert = MethodDef {
         verb: Verb::Post,
         path: objects_path("/contacts/batch/upsert".into()),
-        scopes: sets(contacts.write),
-        writes: true,
         ..read.clone()
-    };
+    }
+    .writing(contacts.write);
     vec![
         MethodDef {
             id: "contacts.get_by_user_token".into(),
             name: "Get Contact by User Token".into(),
             description: "The contact a visitor's `hubspotutk` cookie value belongs to, in HubSpot's legacy v1 shape (`vid`, `properties: {name: {value}}`, `identity-profiles`); `null` when no contact has the token.".into(),
             // HubSpot serves the user-token lookup only on Contacts v1.
-            path: ApiPath {
-                family: Family::Fixed,
-                rest: "/contacts/v1/contact/utk/{utk}/profile".into(),
-            },
+            path: fixed_path("/contacts/v1/contact/utk/{utk}/profile"),
             params: vec![
                 param(
                     "utk",
@@ -524,23 +578,16 @@ fn contact_extras(contacts: &ObjectType) -> Vec<MethodDef> {
             params: vec![
                 owner_param(),
                 search_properties_param(),
-                param(
-                    "sorts",
-                    Location::Body,
-                    JsonType::Array,
-                    false,
-                    "Sort orders, e.g. `[{propertyName: \"createdate\", direction: \"DESCENDING\"}]`.",
-                ),
+                sorts_param("createdate"),
             ],
             body: Body::Params,
-            paging: Paging::Cursor,
-            output: records_schema(),
             shape: Shape {
                 equals: &[("hubspot_owner_id", "ownerId")],
                 ..Shape::DEFAULT
             },
             ..read.clone()
-        },
+        }
+        .paged(records_schema()),
         MethodDef {
             id: "contacts.list_new_by_owner".into(),
             name: "List New Contacts by Owner".into(),
@@ -563,11 +610,9 @@ fn contact_extras(contacts: &ObjectType) -> Vec<MethodDef> {
 fn company_extras(companies: &ObjectType) -> Vec<MethodDef> {
     vec![MethodDef {
         id: "companies.get_by_domain".into(),
-        category: companies.category.into(),
         name: "Get Company by Domain".into(),
         description: "The first company whose `domain` is this one (search; HubSpot's domains are not unique); `null` when none has it.".into(),
         verb: Verb::Post,
-        path: objects_path("/companies/search".into()),
         params: vec![
             param(
                 "domain",
@@ -579,15 +624,16 @@ fn company_extras(companies: &ObjectType) -> Vec<MethodDef> {
             search_properties_param(),
         ],
         body: Body::Params,
-        scopes: sets(companies.read),
-        paging: Paging::None,
-        writes: false,
-        output: json!({"oneOf": [record_schema(), {"type": "null"}]}),
-        absent_is_null: false,
         shape: Shape {
             data: Data::First,
             equals: &[("domain", "domain")],
             ..Shape::DEFAULT
         },
+        ..MethodDef::template(
+            companies.category,
+            objects_path("/companies/search".into()),
+            sets(companies.read),
+            json!({"oneOf": [record_schema(), {"type": "null"}]}),
+        )
     }]
 }

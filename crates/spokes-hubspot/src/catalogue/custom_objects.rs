@@ -9,10 +9,11 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{objects_path, param, properties_param, record_schema, records_schema, sets};
-use super::{
-    ApiPath, Body, Data, Family, JsonType, Location, MethodDef, Paging, Param, Shape, Verb,
+use super::crm::{
+    archived_param, fixed_path, objects_path, param, properties_param, record_schema,
+    records_schema, search_params, sets, stamped,
 };
+use super::{ApiPath, Body, Data, JsonType, Location, MethodDef, Param, Shape, Verb};
 
 const CATEGORY: &str = "Custom Objects";
 const READ: &[&[&str]] = &[&["crm.objects.custom.read"]];
@@ -53,7 +54,7 @@ fn values(what: &str) -> Param {
 }
 
 fn schema_schema() -> Value {
-    json!({"type": "object", "properties": {
+    stamped(json!({"type": "object", "properties": {
         "id": {"type": "string"},
         "objectTypeId": {"type": "string", "description": "`2-…`: the `objectType` of the record methods."},
         "fullyQualifiedName": {"type": "string", "description": "`p<portalId>_<name>`."},
@@ -64,37 +65,21 @@ fn schema_schema() -> Value {
         "searchableProperties": {"type": "array", "items": {"type": "string"}},
         "secondaryDisplayProperties": {"type": "array", "items": {"type": "string"}},
         "properties": {"type": "array", "items": {"type": "object"}},
-        "associations": {"type": "array", "items": {"type": "object"}},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "archived": {"type": "boolean"}
-    }})
+        "associations": {"type": "array", "items": {"type": "object"}}
+    }}))
 }
 
 fn schemas_path(rest: &str) -> ApiPath {
-    ApiPath {
-        family: Family::Fixed,
-        rest: format!("/crm/v3/schemas{rest}"),
-    }
+    fixed_path(format!("/crm/v3/schemas{rest}"))
 }
 
 pub(super) fn methods() -> Vec<MethodDef> {
-    let base = MethodDef {
-        id: String::new(),
-        category: CATEGORY.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: objects_path("/{objectType}".into()),
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(READ),
-        paging: Paging::None,
-        writes: false,
-        output: record_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
-    };
+    let base = MethodDef::template(
+        CATEGORY,
+        objects_path("/{objectType}".into()),
+        sets(READ),
+        record_schema(),
+    );
     let array = |name: &str, description: &str| {
         param(name, Location::Body, JsonType::Array, false, description)
     };
@@ -104,13 +89,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
             name: "List Custom Object Schemas".into(),
             description: "The portal's custom object types with their properties and associations.".into(),
             path: schemas_path(""),
-            params: vec![param(
-                "archived",
-                Location::Query,
-                JsonType::Boolean,
-                false,
-                "List archived schemas instead.",
-            )],
+            params: vec![archived_param("List archived schemas instead.")],
             scopes: sets(SCHEMA_READ),
             output: json!({"type": "array", "items": schema_schema()}),
             shape: Shape {
@@ -199,54 +178,31 @@ pub(super) fn methods() -> Vec<MethodDef> {
             params: vec![
                 object_type(),
                 properties_param(),
-                param(
-                    "archived",
-                    Location::Query,
-                    JsonType::Boolean,
-                    false,
-                    "List archived records instead.",
-                ),
+                archived_param("List archived records instead."),
             ],
-            paging: Paging::Cursor,
-            output: records_schema(),
             ..base.clone()
-        },
+        }
+        .paged(records_schema()),
         MethodDef {
             id: "custom_objects.search".into(),
             name: "Search Custom Object Records".into(),
             description: "Records of a custom object type matching filters, with sorts and a text query (in the schema's searchable properties); HubSpot's search API: at most 10,000 results, 5 requests a second.".into(),
             verb: Verb::Post,
             path: objects_path("/{objectType}/search".into()),
-            params: vec![
-                object_type(),
-                array(
-                    "filterGroups",
-                    "Groups of filters (`{filters: [{propertyName, operator, value}]}`); a record matches any group whose filters all match.",
-                ),
-                array(
-                    "sorts",
-                    "Sort orders, e.g. `[{propertyName: \"hs_createdate\", direction: \"DESCENDING\"}]`.",
-                ),
-                param(
-                    "query",
-                    Location::Body,
-                    JsonType::String,
-                    false,
+            params: {
+                let mut params = vec![object_type()];
+                params.extend(search_params(
+                    "hs_createdate",
                     "Text searched in the schema's searchable properties.",
-                ),
-                array("properties", "Property names to return."),
-            ],
+                ));
+                params
+            },
             body: Body::Params,
-            paging: Paging::Cursor,
-            output: records_schema(),
             ..base.clone()
-        },
+        }
+        .paged(records_schema()),
     ];
-    let write = MethodDef {
-        scopes: sets(WRITE),
-        writes: true,
-        ..base
-    };
+    let write = base.writing(WRITE);
     methods.extend([
         MethodDef {
             id: "custom_objects.create".into(),
@@ -271,11 +227,9 @@ pub(super) fn methods() -> Vec<MethodDef> {
             id: "custom_objects.delete".into(),
             name: "Delete Custom Object Record".into(),
             description: "Archives one record of a custom object type (HubSpot keeps it restorable for 90 days).".into(),
-            verb: Verb::Delete,
             path: objects_path("/{objectType}/{id}".into()),
             params: vec![object_type(), record_id()],
-            output: json!({"type": "null"}),
-            ..write
+            ..write.deleting()
         },
     ]);
     methods

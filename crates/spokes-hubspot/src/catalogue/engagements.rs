@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use super::crm::{
-    ObjectType, id_param, objects_path, param, properties_param, record_schema, records_schema,
-    sets, window,
+    ObjectType, archived_param, associations_param, fixed_path, id_param, objects_path,
+    properties_param, record_schema, records_schema, sets, window,
 };
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Shape, Verb};
+use super::{Body, MethodDef, Verb};
 
 const CATEGORY: &str = "Engagements";
 
@@ -72,26 +72,15 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
     let one = o.singular;
     let lower = one.to_lowercase();
     let read = MethodDef {
-        id: String::new(),
-        category: CATEGORY.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: objects_path(format!("/{p}/{{id}}")),
         params: vec![id_param(one)],
-        body: Body::None,
-        scopes: sets(o.read),
-        paging: Paging::None,
-        writes: false,
-        output: record_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            CATEGORY,
+            objects_path(format!("/{p}/{{id}}")),
+            sets(o.read),
+            record_schema(),
+        )
     };
-    let write = MethodDef {
-        scopes: sets(o.write),
-        writes: true,
-        ..read.clone()
-    };
+    let write = read.clone().writing(o.write);
     vec![
         MethodDef {
             id: format!("{p}.get"),
@@ -100,11 +89,7 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
             params: vec![
                 id_param(one),
                 properties_param(),
-                param(
-                    "associations",
-                    Location::Query,
-                    JsonType::String,
-                    false,
+                associations_param(
                     "Comma-separated object types (`contacts,companies,deals,tickets`) whose associated ids to include.",
                 ),
             ],
@@ -120,18 +105,11 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
             path: objects_path(format!("/{p}")),
             params: vec![
                 properties_param(),
-                param(
-                    "archived",
-                    Location::Query,
-                    JsonType::Boolean,
-                    false,
-                    "List archived (deleted) records instead.",
-                ),
+                archived_param("List archived (deleted) records instead."),
             ],
-            paging: Paging::Cursor,
-            output: records_schema(),
             ..read
-        },
+        }
+        .paged(records_schema()),
         MethodDef {
             id: format!("{p}.create"),
             name: format!("Create {one}"),
@@ -165,9 +143,7 @@ fn methods_of(o: &ObjectType) -> Vec<MethodDef> {
             description: format!(
                 "Archives one {lower} engagement (HubSpot keeps it restorable for 90 days); an unknown id succeeds too."
             ),
-            verb: Verb::Delete,
-            output: json!({"type": "null"}),
-            ..write
+            ..write.deleting()
         },
     ]
 }
@@ -196,24 +172,16 @@ fn dispositions() -> MethodDef {
     let calls = TYPES.iter().find(|t| t.plural == "calls").expect("calls");
     MethodDef {
         id: "calls.dispositions".into(),
-        category: CATEGORY.into(),
         name: "List Call Dispositions".into(),
         description: "The portal's call outcomes (`[{id, label}]`, e.g. Connected, Busy): a call's `hs_call_disposition` is one of the ids. HubSpot documents this v1 endpoint as available but unsupported.".into(),
-        verb: Verb::Get,
-        path: ApiPath {
-            family: Family::Fixed,
-            rest: "/calling/v1/dispositions".into(),
-        },
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(calls.read),
-        paging: Paging::None,
-        writes: false,
-        output: json!({"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "string"}, "label": {"type": "string"}
-        }}}),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            CATEGORY,
+            fixed_path("/calling/v1/dispositions"),
+            sets(calls.read),
+            json!({"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "string"}, "label": {"type": "string"}
+            }}}),
+        )
     }
 }
 

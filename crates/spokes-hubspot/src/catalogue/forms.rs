@@ -4,26 +4,20 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{param, sets};
-use super::{
-    ApiPath, Body, Data, Family, JsonType, Location, MethodDef, Paging, Param, Shape, Since,
-    SinceOrder, Verb,
-};
+use super::crm::{archived_param, fixed_path, param, sets, stamped};
+use super::{Data, JsonType, Location, MethodDef, Paging, Param, Shape, Since, SinceOrder};
 
 const CATEGORY: &str = "Forms";
 const READ: &[&[&str]] = &[&["forms"]];
 
 fn form_schema() -> Value {
-    json!({"type": "object", "properties": {
+    stamped(json!({"type": "object", "properties": {
         "id": {"type": "string", "description": "The form's GUID."},
         "name": {"type": "string"},
         "formType": {"type": "string"},
         "fieldGroups": {"type": "array", "items": field_group_schema()},
-        "configuration": {"type": "object"},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "archived": {"type": "boolean"}
-    }})
+        "configuration": {"type": "object"}
+    }}))
 }
 
 fn field_group_schema() -> Value {
@@ -63,33 +57,17 @@ fn form_id(name: &str) -> Param {
 }
 
 pub(super) fn methods() -> Vec<MethodDef> {
-    let base = MethodDef {
-        id: String::new(),
-        category: CATEGORY.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: ApiPath {
-            family: Family::Fixed,
-            rest: "/marketing/v3/forms".into(),
-        },
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(READ),
-        paging: Paging::None,
-        writes: false,
-        output: form_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
-    };
+    let base = MethodDef::template(
+        CATEGORY,
+        fixed_path("/marketing/v3/forms"),
+        sets(READ),
+        form_schema(),
+    );
     let submissions = MethodDef {
         id: "forms.submissions".into(),
         name: "List Form Submissions".into(),
         description: "A form's submissions, newest first (`submittedAt` in Unix milliseconds, the submitted `values`), at most 50 a page (or all pages with `paging.all`).".into(),
-        path: ApiPath {
-            family: Family::Fixed,
-            rest: "/form-integrations/v1/submissions/forms/{formGuid}".into(),
-        },
+        path: fixed_path("/form-integrations/v1/submissions/forms/{formGuid}"),
         params: vec![form_id("formGuid")],
         paging: Paging::Cursor,
         output: submissions_schema(),
@@ -104,13 +82,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
             id: "forms.list".into(),
             name: "List Forms".into(),
             description: "The portal's marketing forms with their fields, in creation order, a page at a time (or all pages with `paging.all`).".into(),
-            params: vec![param(
-                "archived",
-                Location::Query,
-                JsonType::Boolean,
-                false,
-                "List archived (deleted) forms instead.",
-            )],
+            params: vec![archived_param("List archived (deleted) forms instead.")],
             paging: Paging::Cursor,
             output: json!({"type": "array", "items": form_schema()}),
             ..base.clone()
@@ -119,10 +91,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
             id: "forms.fields".into(),
             name: "Get Form Fields".into(),
             description: "A form's field groups, in display order: each field's property (`name`, `objectTypeId`), label, type and whether it is required.".into(),
-            path: ApiPath {
-                family: Family::Fixed,
-                rest: "/marketing/v3/forms/{formId}".into(),
-            },
+            path: fixed_path("/marketing/v3/forms/{formId}"),
             params: vec![form_id("formId")],
             output: json!({"type": "array", "items": field_group_schema()}),
             shape: Shape {

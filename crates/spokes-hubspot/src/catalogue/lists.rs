@@ -6,9 +6,9 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{param, sets};
+use super::crm::{fixed_path, param, sets};
 use super::{
-    ApiPath, Body, Data, Family, JsonType, Location, MethodDef, Pager, Paging, Param, Shape, Verb,
+    ApiPath, Body, Data, JsonType, Location, MethodDef, Pager, Paging, Param, Shape, Verb,
 };
 
 const CATEGORY: &str = "Contact Lists";
@@ -51,10 +51,7 @@ fn changes_schema() -> Value {
 }
 
 fn lists_path(rest: &str) -> ApiPath {
-    ApiPath {
-        family: Family::Fixed,
-        rest: format!("/crm/v3/lists{rest}"),
-    }
+    fixed_path(format!("/crm/v3/lists{rest}"))
 }
 
 fn list_id() -> Param {
@@ -104,8 +101,6 @@ fn create(
         path: lists_path(""),
         params,
         body: Body::Params,
-        scopes: sets(WRITE),
-        writes: true,
         output: list_schema(),
         shape: Shape {
             records: "list",
@@ -113,7 +108,7 @@ fn create(
             constants: processing,
             ..Shape::DEFAULT
         },
-        ..base.clone()
+        ..base.clone().writing(WRITE)
     }
 }
 
@@ -141,10 +136,8 @@ fn members_change(
             ),
         ],
         body: Body::Value("recordIds".into()),
-        scopes: sets(WRITE),
-        writes: true,
         output: changes_schema(),
-        ..base.clone()
+        ..base.clone().writing(WRITE)
     }
 }
 
@@ -163,20 +156,8 @@ fn members(id: &str, name: &str, rest: &str, description: &str, base: &MethodDef
 
 pub(super) fn methods() -> Vec<MethodDef> {
     let base = MethodDef {
-        id: String::new(),
-        category: CATEGORY.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: lists_path("/{listId}"),
         params: vec![list_id()],
-        body: Body::None,
-        scopes: sets(READ),
-        paging: Paging::None,
-        writes: false,
-        output: list_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(CATEGORY, lists_path("/{listId}"), sets(READ), list_schema())
     };
     vec![
         MethodDef {
@@ -258,11 +239,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
             id: "lists.delete".into(),
             name: "Delete Contact List".into(),
             description: "Deletes a list (the contacts stay); HubSpot can restore it for 90 days.".into(),
-            verb: Verb::Delete,
-            scopes: sets(WRITE),
-            writes: true,
-            output: json!({"type": "null"}),
-            ..base.clone()
+            ..base.clone().writing(WRITE).deleting()
         },
         MethodDef {
             id: "lists.set_filters".into(),
@@ -272,14 +249,12 @@ pub(super) fn methods() -> Vec<MethodDef> {
             path: lists_path("/{listId}/update-list-filters"),
             params: vec![list_id(), filter_branch("The new filters")],
             body: Body::Params,
-            scopes: sets(WRITE),
-            writes: true,
             shape: Shape {
                 records: "updatedList",
                 data: Data::Field,
                 ..Shape::DEFAULT
             },
-            ..base.clone()
+            ..base.clone().writing(WRITE)
         },
         members_change(
             "lists.add_members",

@@ -348,25 +348,17 @@ pub fn close_matches(id: &str) -> Vec<&'static str> {
 fn account_get() -> MethodDef {
     MethodDef {
         id: "account.get".into(),
-        category: "Account".into(),
         name: "Get Account Details".into(),
         description: "The connected HubSpot account: portal id, name, type, time zone, currency and data hosting location.".into(),
-        verb: Verb::Get,
-        path: ApiPath {
-            family: Family::Fixed,
-            rest: "/account-info/{account_info_version}/details".into(),
-        },
-        params: Vec::new(),
-        body: Body::None,
-        scopes: vec![vec!["oauth".into()]],
-        paging: Paging::None,
-        writes: false,
-        output: serde_json::json!({"type": "object", "properties": {
-            "portalId": {"type": "integer"}, "accountType": {"type": "string"},
-            "timeZone": {"type": "string"}, "companyCurrency": {"type": "string"},
-            "uiDomain": {"type": "string"}, "dataHostingLocation": {"type": "string"}
-        }}),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            "Account",
+            crm::fixed_path("/account-info/{account_info_version}/details"),
+            crm::sets(&[&["oauth"]]),
+            serde_json::json!({"type": "object", "properties": {
+                "portalId": {"type": "integer"}, "accountType": {"type": "string"},
+                "timeZone": {"type": "string"}, "companyCurrency": {"type": "string"},
+                "uiDomain": {"type": "string"}, "dataHostingLocation": {"type": "string"}
+            }}),
+        )
     }
 }

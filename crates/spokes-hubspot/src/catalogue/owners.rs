@@ -3,17 +3,15 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{param, sets};
-use super::{
-    ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Shape, Since, SinceOrder, Verb,
-};
+use super::crm::{archived_param, param, sets, stamped};
+use super::{ApiPath, Family, JsonType, Location, MethodDef, Paging, Shape, Since, SinceOrder};
 
 const CATEGORY: &str = "Owners";
 /// The retired legacy `contacts` scope covered owners too.
 const READ: &[&[&str]] = &[&["crm.objects.owners.read"], &["contacts"]];
 
 fn owner_schema() -> Value {
-    json!({"type": "object", "properties": {
+    stamped(json!({"type": "object", "properties": {
         "id": {"type": "string", "description": "The owner id, the value of `hubspot_owner_id`."},
         "email": {"type": "string"},
         "firstName": {"type": "string"},
@@ -23,11 +21,8 @@ fn owner_schema() -> Value {
         "type": {"type": "string", "enum": ["PERSON", "QUEUE"]},
         "teams": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "string"}, "name": {"type": "string"}, "primary": {"type": "boolean"}
-        }}},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "archived": {"type": "boolean"}
-    }})
+        }}}
+    }}))
 }
 
 fn owners_path(rest: &str) -> ApiPath {
@@ -37,32 +32,21 @@ fn owners_path(rest: &str) -> ApiPath {
     }
 }
 
-fn archived_param(what: &str) -> super::Param {
-    param(
-        "archived",
-        Location::Query,
-        JsonType::Boolean,
-        false,
-        &format!("{what} deactivated (archived) owners instead of active ones."),
-    )
+fn archived(what: &str) -> super::Param {
+    archived_param(&format!(
+        "{what} deactivated (archived) owners instead of active ones."
+    ))
 }
 
 pub(super) fn methods() -> Vec<MethodDef> {
     let base = MethodDef {
-        id: String::new(),
-        category: CATEGORY.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: owners_path(""),
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(READ),
         paging: Paging::Cursor,
-        writes: false,
-        output: json!({"type": "array", "items": owner_schema()}),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            CATEGORY,
+            owners_path(""),
+            sets(READ),
+            json!({"type": "array", "items": owner_schema()}),
+        )
     };
     vec![
         MethodDef {
@@ -85,7 +69,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
                     false,
                     "`id` (default) or `userId`: what `id` is.",
                 ),
-                archived_param("Look among"),
+                archived("Look among"),
             ],
             paging: Paging::None,
             output: owner_schema(),
@@ -103,7 +87,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
                     true,
                     "The owner's email address.",
                 ),
-                archived_param("Look among"),
+                archived("Look among"),
             ],
             ..base.clone()
         },
@@ -111,7 +95,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
             id: "owners.list".into(),
             name: "List Owners".into(),
             description: "Every owner of the portal, in id order, a page at a time (or all pages with `paging.all`).".into(),
-            params: vec![archived_param("List")],
+            params: vec![archived("List")],
             ..base.clone()
         },
         since("list_new", "New", "created", "createdAt", &base),
@@ -142,7 +126,7 @@ fn since(
                 true,
                 "RFC 3339 time (or Unix milliseconds as text) the window starts at, inclusive; Spokes filters by it, HubSpot never sees it.",
             ),
-            archived_param("List"),
+            archived("List"),
         ],
         shape: Shape {
             since: Some(Since {

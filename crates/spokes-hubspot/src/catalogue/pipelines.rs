@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::associations::object;
-use super::crm::{param, sets};
+use super::crm::{param, sets, stamped};
 use super::properties::results_of;
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Shape, Verb};
+use super::{ApiPath, Family, JsonType, Location, MethodDef};
 
 const CATEGORY: &str = "Pipelines";
 
@@ -24,15 +24,12 @@ fn stage_schema() -> Value {
 }
 
 fn pipeline_schema() -> Value {
-    json!({"type": "object", "properties": {
+    stamped(json!({"type": "object", "properties": {
         "id": {"type": "string", "description": "The pipeline id, the value of `pipeline` / `hs_pipeline`."},
         "label": {"type": "string"},
         "displayOrder": {"type": "integer"},
-        "stages": {"type": "array", "items": stage_schema()},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "archived": {"type": "boolean"}
-    }})
+        "stages": {"type": "array", "items": stage_schema()}
+    }}))
 }
 
 fn pipelines_path(rest: String) -> ApiPath {
@@ -45,22 +42,17 @@ fn pipelines_path(rest: String) -> ApiPath {
 fn pipelines_of(plural: &str, singular: &str, default: &str) -> MethodDef {
     MethodDef {
         id: format!("{plural}.pipelines"),
-        category: CATEGORY.into(),
         name: format!("List {singular} Pipelines"),
         description: format!(
             "Every {} pipeline with its stages, in display order (`results`; the default pipeline's id is `{default}`).",
             singular.to_lowercase()
         ),
-        verb: Verb::Get,
-        path: pipelines_path(format!("/{plural}")),
-        params: Vec::new(),
-        body: Body::None,
-        scopes: sets(object(plural).read),
-        paging: Paging::None,
-        writes: false,
-        output: results_of(pipeline_schema()),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            CATEGORY,
+            pipelines_path(format!("/{plural}")),
+            sets(object(plural).read),
+            results_of(pipeline_schema()),
+        )
     }
 }
 

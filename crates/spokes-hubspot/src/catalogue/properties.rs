@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{param, sets};
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Param, Shape, Verb};
+use super::crm::{archived_param, param, sets, stamped};
+use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Param, Shape, Verb};
 
 /// An object type whose property definitions the catalogue manages.
 struct Definitions {
@@ -67,7 +67,7 @@ const TYPES: &[Definitions] = &[
 ];
 
 fn property_schema() -> Value {
-    json!({"type": "object", "properties": {
+    stamped(json!({"type": "object", "properties": {
         "name": {"type": "string"},
         "label": {"type": "string"},
         "type": {"type": "string", "enum": ["bool", "date", "datetime", "enumeration", "number", "phone_number", "string"]},
@@ -88,11 +88,8 @@ fn property_schema() -> Value {
             "archivable": {"type": "boolean"}, "readOnlyDefinition": {"type": "boolean"},
             "readOnlyValue": {"type": "boolean"}
         }},
-        "formField": {"type": "boolean"},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "archived": {"type": "boolean"}
-    }})
+        "formField": {"type": "boolean"}
+    }}))
 }
 
 fn group_schema() -> Value {
@@ -199,34 +196,19 @@ fn methods_of(d: &Definitions) -> Vec<MethodDef> {
     let one = d.singular;
     let lower = one.to_lowercase();
     let read = MethodDef {
-        id: String::new(),
-        category: d.category.into(),
-        name: String::new(),
-        description: String::new(),
-        verb: Verb::Get,
-        path: properties_path(format!("/{p}/{{name}}")),
         params: vec![name_param(Location::Path, &lower)],
-        body: Body::None,
-        scopes: sets(d.read),
-        paging: Paging::None,
-        writes: false,
-        output: property_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
-    };
-    let write = MethodDef {
-        scopes: sets(d.write),
-        writes: true,
-        ..read.clone()
-    };
-    let archived = |what: &str| {
-        param(
-            "archived",
-            Location::Query,
-            JsonType::Boolean,
-            false,
-            &format!("{what} archived (deleted) properties instead of live ones."),
+        ..MethodDef::template(
+            d.category,
+            properties_path(format!("/{p}/{{name}}")),
+            sets(d.read),
+            property_schema(),
         )
+    };
+    let write = read.clone().writing(d.write);
+    let archived = |what: &str| {
+        archived_param(&format!(
+            "{what} archived (deleted) properties instead of live ones."
+        ))
     };
     let mut methods = vec![
         MethodDef {
@@ -317,9 +299,7 @@ fn methods_of(d: &Definitions) -> Vec<MethodDef> {
             description: format!(
                 "Archives a custom {lower} property: records keep their values but they can no longer be read or written, and the name stays taken. HubSpot's own properties cannot be deleted."
             ),
-            verb: Verb::Delete,
-            output: json!({"type": "null"}),
-            ..write.clone()
+            ..write.clone().deleting()
         },
     ];
     if d.create_group {

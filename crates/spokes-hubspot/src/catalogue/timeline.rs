@@ -8,8 +8,8 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{param, sets};
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, Shape, Verb};
+use super::crm::{fixed_path, param, sets};
+use super::{Body, JsonType, Location, MethodDef, Verb};
 
 fn event_schema() -> Value {
     json!({"type": "object", "properties": {
@@ -32,14 +32,9 @@ pub(super) fn methods() -> Vec<MethodDef> {
     };
     vec![MethodDef {
         id: "timeline.create_event".into(),
-        category: "Timeline".into(),
         name: "Create Timeline Event".into(),
         description: "Adds an event from one of the app's event templates to a record's timeline. Events cannot be changed afterwards, and an `id` HubSpot has seen before is refused as `conflict`: give each event an id of your own to make retries safe (create-once). Contacts templates take `objectId`, `email` (HubSpot creates the contact when none has it) or `utk`; other templates take `objectId`.".into(),
         verb: Verb::Post,
-        path: ApiPath {
-            family: Family::Fixed,
-            rest: "/integrators/timeline/v3/events".into(),
-        },
         params: vec![
             body(
                 "eventTemplateId",
@@ -91,11 +86,12 @@ pub(super) fn methods() -> Vec<MethodDef> {
             ),
         ],
         body: Body::Params,
-        scopes: sets(&[&["timeline"]]),
-        paging: Paging::None,
         writes: true,
-        output: event_schema(),
-        absent_is_null: false,
-        shape: Shape::DEFAULT,
+        ..MethodDef::template(
+            "Timeline",
+            fixed_path("/integrators/timeline/v3/events"),
+            sets(&[&["timeline"]]),
+            event_schema(),
+        )
     }]
 }
