@@ -9,6 +9,14 @@ use spokes_core::Clock;
 
 use crate::{TestEnv, read};
 
+/// The method `id` of the catalogue's `methods`.
+pub fn method_of<'a>(methods: &'a [Value], id: &str) -> &'a Value {
+    methods
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("{id} missing"))
+}
+
 impl TestEnv {
     /// Calls `method` on installation `id` of account `acme` with `input`.
     pub async fn method(&self, id: &str, method: &str, input: Value) -> (StatusCode, Value) {
@@ -20,17 +28,84 @@ impl TestEnv {
         .await
     }
 
-    /// Creates a contact through Spokes and returns its id.
-    async fn new_contact(&self, id: &str, email: &str) -> String {
-        let (status, body) = self
-            .method(
+    /// Calls `method` and asserts it succeeded; returns the whole answer.
+    pub async fn ok(&self, id: &str, method: &str, input: Value) -> Value {
+        let (status, body) = self.method(id, method, input).await;
+        assert_eq!(status, StatusCode::OK, "{method}: {body}");
+        body
+    }
+
+    /// Calls `method` and asserts it succeeded; returns `data`.
+    pub async fn data(&self, id: &str, method: &str, input: Value) -> Value {
+        self.ok(id, method, input).await["data"].clone()
+    }
+
+    /// Calls `method` and asserts it answered `status`; returns the whole answer.
+    pub async fn answered(
+        &self,
+        id: &str,
+        method: &str,
+        input: Value,
+        status: StatusCode,
+    ) -> Value {
+        let (answered, body) = self.method(id, method, input).await;
+        assert_eq!(answered, status, "{method}: {body}");
+        body
+    }
+
+    /// Calls `method` and asserts it was refused with `status` and error `code`; returns the
+    /// whole answer.
+    pub async fn refused(
+        &self,
+        id: &str,
+        method: &str,
+        input: Value,
+        status: StatusCode,
+        code: &str,
+    ) -> Value {
+        let body = self.answered(id, method, input, status).await;
+        assert_eq!(body["error"]["code"], code, "{method}: {body}");
+        body
+    }
+
+    /// Creates a record of `object_type` with `fields` through Spokes and returns its id.
+    pub async fn create(&self, id: &str, object_type: &str, fields: Value) -> String {
+        let data = self
+            .data(
                 id,
-                "contacts.create",
-                json!({"fields": {"email": email, "firstname": "Ada"}}),
+                &format!("{object_type}.create"),
+                json!({"fields": fields}),
             )
             .await;
+        data["id"].as_str().expect("id").to_string()
+    }
+
+    /// Creates a contact with `fields` through Spokes and returns its id.
+    pub async fn contact(&self, id: &str, fields: Value) -> String {
+        self.create(id, "contacts", fields).await
+    }
+
+    /// Creates a contact through Spokes and returns its id.
+    async fn new_contact(&self, id: &str, email: &str) -> String {
+        self.contact(id, json!({"email": email, "firstname": "Ada"}))
+            .await
+    }
+
+    /// The catalogue's methods, as `GET /v1/connectors/hubspot/methods` lists them.
+    pub async fn catalogue(&self) -> Vec<Value> {
+        let (status, body) = self.get_json("/v1/connectors/hubspot/methods").await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["data"]["id"].as_str().expect("id").to_string()
+        body["methods"].as_array().expect("methods").clone()
+    }
+
+    /// A connected `Acme Inc` installation in account `acme`, the connector set up with
+    /// `properties`.
+    pub async fn connected_with(&self, properties: Value) -> String {
+        self.setup_connector(properties).await;
+        let id = self.new_installation("acme", json!({})).await;
+        let response = self.connect("acme", &id, "Acme Inc", "allow").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        id
     }
 
     async fn sim_fault(&self, fault: Value) {
@@ -301,9 +376,15 @@ async fn bad_input_is_refused_before_anything_is_sent() {
             "field `email` must be a string",
         ),
     ] {
-        let (status, body) = env.method(&id, method, input).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{method}: {body}");
-        assert_eq!(body["error"]["code"], "invalid_parameters");
+        let body = env
+            .refused(
+                &id,
+                method,
+                input,
+                StatusCode::BAD_REQUEST,
+                "invalid_parameters",
+            )
+            .await;
         let message = body["error"]["message"].as_str().expect("message");
         assert!(message.contains(expected), "{method}: {message}");
     }
@@ -314,14 +395,9 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     );
 
     // Property names are checked against the portal's own properties (custom ones too).
-    let (status, body) = env
-        .method(
-            &id,
+    let body = env.answered(&id,
             "contacts.create",
-            json!({"fields": {"email": "x@example.com", "favourite_colour": "red", "hs_object_id": "1"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            json!({"fields": {"email": "x@example.com", "favourite_colour": "red", "hs_object_id": "1"}}), StatusCode::BAD_REQUEST).await;
     let problems = body["error"]["details"]["problems"].to_string();
     assert!(
         problems.contains("unknown property `favourite_colour`"),
@@ -352,9 +428,15 @@ async fn the_scope_gate_names_what_is_missing() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let before = env.counter("api_requests").await;
-    let (status, body) = env.method(&id, "tickets.list", json!({})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "missing_scopes");
+    let body = env
+        .refused(
+            &id,
+            "tickets.list",
+            json!({}),
+            StatusCode::FORBIDDEN,
+            "missing_scopes",
+        )
+        .await;
     assert_eq!(
         body["error"]["details"]["required_scopes"],
         json!([["tickets"]])
@@ -369,9 +451,15 @@ async fn the_scope_gate_names_what_is_missing() {
     // Acme Starter's user has no paid Sales Hub seat: HubSpot dropped `e-commerce`.
     let starter = env.new_installation("acme", json!({})).await;
     env.connect("acme", &starter, "Acme Starter", "allow").await;
-    let (status, body) = env.method(&starter, "products.list", json!({})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "missing_scopes");
+    let body = env
+        .refused(
+            &starter,
+            "products.list",
+            json!({}),
+            StatusCode::FORBIDDEN,
+            "missing_scopes",
+        )
+        .await;
     assert!(
         body["error"]["message"]
             .as_str()
@@ -386,34 +474,38 @@ async fn hubspot_errors_come_back_as_stable_codes() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let ada = env.new_contact(&id, "ada@example.com").await;
-    let (status, body) = env
-        .method(
+    let body = env
+        .refused(
             &id,
             "contacts.create",
             json!({"fields": {"email": "ada@example.com"}}),
+            StatusCode::CONFLICT,
+            "conflict",
         )
         .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["error"]["code"], "conflict");
     assert_eq!(body["error"]["details"]["existing_id"], ada.as_str());
 
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.update",
-            json!({"parameters": {"id": "999999999"}, "fields": {"firstname": "X"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(body["error"]["code"], "not_found");
+    env.refused(
+        &id,
+        "contacts.update",
+        json!({"parameters": {"id": "999999999"}, "fields": {"firstname": "X"}}),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
 
     env.sim_fault(
         json!({"path": "/crm/objects/2026-03/contacts", "method": "GET", "fault": {"status": 503}}),
     )
     .await;
-    let (status, body) = env.method(&id, "contacts.list", json!({})).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(body["error"]["code"], "hubspot_unavailable");
+    env.refused(
+        &id,
+        "contacts.list",
+        json!({}),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "hubspot_unavailable",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -425,43 +517,38 @@ async fn reads_are_retried_and_writes_never_duplicated() {
     // A read survives two failures in a row.
     env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "GET", "fault": {"status": 502}, "count": 2}))
         .await;
-    let (status, body) = env.method(&id, "contacts.list", json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    env.ok(&id, "contacts.list", json!({})).await;
 
     // A 5xx on a create may have created it: not retried, reported as unavailable.
     env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"status": 500}, "count": 1}))
         .await;
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.create",
-            json!({"fields": {"email": "grace@example.com"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    env.answered(
+        &id,
+        "contacts.create",
+        json!({"fields": {"email": "grace@example.com"}}),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
     // A connection reset after sending: the outcome is unknown, and it is said so.
     env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"reset": true}, "count": 1}))
         .await;
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.create",
-            json!({"fields": {"email": "linus@example.com"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
-    assert_eq!(body["error"]["code"], "outcome_unknown");
+    env.refused(
+        &id,
+        "contacts.create",
+        json!({"fields": {"email": "linus@example.com"}}),
+        StatusCode::BAD_GATEWAY,
+        "outcome_unknown",
+    )
+    .await;
     // A 429 is refused before HubSpot acts: retried, created once.
     env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"rate_limit": "TEN_SECONDLY_ROLLING"}, "count": 1}))
         .await;
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.create",
-            json!({"fields": {"email": "margaret@example.com"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    env.ok(
+        &id,
+        "contacts.create",
+        json!({"fields": {"email": "margaret@example.com"}}),
+    )
+    .await;
     assert_eq!(
         env.sim_count(&id, "contacts").await,
         2,

@@ -5,35 +5,13 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::TestEnv;
+use crate::methods::method_of;
 
 impl TestEnv {
     /// An `Acme Inc` installation that was also granted `tickets` (and `e-commerce`).
     async fn connected_for_crm(&self) -> String {
-        self.setup_connector(json!({"OptionalScopes": "content reports e-commerce forms tickets"}))
-            .await;
-        let id = self.new_installation("acme", json!({})).await;
-        let response = self.connect("acme", &id, "Acme Inc", "allow").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        id
-    }
-
-    /// Calls `method` and asserts it succeeded; returns `data`.
-    async fn crm_ok(&self, id: &str, method: &str, input: Value) -> Value {
-        let (status, body) = self.method(id, method, input).await;
-        assert_eq!(status, StatusCode::OK, "{method}: {body}");
-        body["data"].clone()
-    }
-
-    /// Creates a record with `fields` and returns its id.
-    async fn crm_create(&self, id: &str, object_type: &str, fields: Value) -> String {
-        let data = self
-            .crm_ok(
-                id,
-                &format!("{object_type}.create"),
-                json!({"fields": fields}),
-            )
-            .await;
-        data["id"].as_str().expect("id").to_string()
+        self.connected_with(json!({"OptionalScopes": "content reports e-commerce forms tickets"}))
+            .await
     }
 }
 
@@ -58,16 +36,8 @@ fn ids_of(records: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_catalogue_has_the_crm_categories() {
     let env = TestEnv::start().await;
-    let (status, body) = env.get_json("/v1/connectors/hubspot/methods").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let methods = body["methods"].as_array().expect("methods");
-    let category_of = |id: &str| {
-        methods
-            .iter()
-            .find(|m| m["id"] == id)
-            .map(|m| m["category"].clone())
-            .unwrap_or_else(|| panic!("{id} missing"))
-    };
+    let methods = env.catalogue().await;
+    let category_of = |id: &str| method_of(&methods, id)["category"].clone();
     for (id, category) in [
         ("notes.create", "Engagements"),
         ("calls.list", "Engagements"),
@@ -133,15 +103,15 @@ async fn a_note_round_trips_and_needs_a_timestamp() {
     let env = TestEnv::start().await;
     let id = env.connected_for_crm().await;
     let before = env.counter("api_requests").await;
-    let (status, body) = env
-        .method(
+    let body = env
+        .refused(
             &id,
             "notes.create",
             json!({"fields": {"hs_note_body": "No time"}}),
+            StatusCode::BAD_REQUEST,
+            "invalid_parameters",
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["error"]["code"], "invalid_parameters");
     assert!(
         body["error"]["message"]
             .as_str()
@@ -152,14 +122,14 @@ async fn a_note_round_trips_and_needs_a_timestamp() {
     assert_eq!(env.counter("api_requests").await, before, "nothing sent");
 
     let note = env
-        .crm_create(
+        .create(
             &id,
             "notes",
             json!({"hs_note_body": "Called Ada", "hs_timestamp": "2026-03-01T10:00:00Z"}),
         )
         .await;
     let updated = env
-        .crm_ok(
+        .data(
             &id,
             "notes.update",
             json!({"parameters": {"id": note}, "fields": {"hs_note_body": "Called Ada back"}}),
@@ -167,7 +137,7 @@ async fn a_note_round_trips_and_needs_a_timestamp() {
         .await;
     assert_eq!(updated["properties"]["hs_note_body"], "Called Ada back");
     let got = env
-        .crm_ok(
+        .data(
             &id,
             "notes.get",
             json!({"parameters": {"id": note, "properties": "hs_note_body,hs_timestamp"}}),
@@ -179,7 +149,7 @@ async fn a_note_round_trips_and_needs_a_timestamp() {
         "2026-03-01T10:00:00.000Z"
     );
     let listed = env
-        .crm_ok(&id, "notes.list", json!({"paging": {"all": true}}))
+        .data(&id, "notes.list", json!({"paging": {"all": true}}))
         .await;
     assert_eq!(ids_of(&listed), vec![note.clone()]);
 
@@ -192,9 +162,9 @@ async fn a_note_round_trips_and_needs_a_timestamp() {
     ] {
         let mut fields = fields;
         fields["hs_timestamp"] = json!("2026-03-02T09:00:00Z");
-        let record = env.crm_create(&id, object_type, fields).await;
+        let record = env.create(&id, object_type, fields).await;
         let got = env
-            .crm_ok(
+            .data(
                 &id,
                 &format!("{object_type}.get"),
                 json!({"parameters": {"id": record}}),
@@ -204,14 +174,17 @@ async fn a_note_round_trips_and_needs_a_timestamp() {
     }
 
     let deleted = env
-        .crm_ok(&id, "notes.delete", json!({"parameters": {"id": note}}))
+        .data(&id, "notes.delete", json!({"parameters": {"id": note}}))
         .await;
     assert_eq!(deleted, Value::Null);
-    let (status, body) = env
-        .method(&id, "notes.get", json!({"parameters": {"id": note}}))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(body["error"]["code"], "not_found");
+    env.refused(
+        &id,
+        "notes.get",
+        json!({"parameters": {"id": note}}),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -219,11 +192,11 @@ async fn owners_are_listed_and_found() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let owners = env
-        .crm_ok(&id, "owners.list", json!({"paging": {"limit": 2}}))
+        .data(&id, "owners.list", json!({"paging": {"limit": 2}}))
         .await;
     assert_eq!(owners.as_array().expect("owners").len(), 2, "{owners}");
     let all = env
-        .crm_ok(&id, "owners.list", json!({"paging": {"all": true}}))
+        .data(&id, "owners.list", json!({"paging": {"all": true}}))
         .await;
     let emails: Vec<&str> = all
         .as_array()
@@ -235,7 +208,7 @@ async fn owners_are_listed_and_found() {
     assert!(emails.contains(&"owner@acme.example"), "{emails:?}");
 
     let found = env
-        .crm_ok(
+        .data(
             &id,
             "owners.get_by_email",
             json!({"parameters": {"email": "Sam.Rivera@acme.example"}}),
@@ -246,7 +219,7 @@ async fn owners_are_listed_and_found() {
     assert_eq!(found[0]["firstName"], "Sam");
     let owner_id = found[0]["id"].as_str().expect("id").to_string();
     let none = env
-        .crm_ok(
+        .data(
             &id,
             "owners.get_by_email",
             json!({"parameters": {"email": "nobody@acme.example"}}),
@@ -255,11 +228,11 @@ async fn owners_are_listed_and_found() {
     assert_eq!(none, json!([]));
 
     let got = env
-        .crm_ok(&id, "owners.get", json!({"parameters": {"id": owner_id}}))
+        .data(&id, "owners.get", json!({"parameters": {"id": owner_id}}))
         .await;
     assert_eq!(got["email"], "sam.rivera@acme.example");
     let by_user = env
-        .crm_ok(
+        .data(
             &id,
             "owners.get",
             json!({"parameters": {"id": got["userId"].to_string(), "idProperty": "userId"}}),
@@ -272,13 +245,13 @@ async fn owners_are_listed_and_found() {
 async fn deal_and_ticket_pipelines_are_read() {
     let env = TestEnv::start().await;
     let id = env.connected_for_crm().await;
-    let deals = env.crm_ok(&id, "deals.pipelines", json!({})).await;
+    let deals = env.data(&id, "deals.pipelines", json!({})).await;
     let pipeline = &deals["results"][0];
     assert_eq!(pipeline["id"], "default", "{deals}");
     assert_eq!(pipeline["stages"][0]["id"], "appointmentscheduled");
 
     let stages = env
-        .crm_ok(
+        .data(
             &id,
             "deals.stages",
             json!({"parameters": {"pipelineId": "default"}}),
@@ -288,7 +261,7 @@ async fn deal_and_ticket_pipelines_are_read() {
     assert_eq!(stage_ids.len(), 7, "{stages}");
     assert!(stage_ids.contains(&"closedwon".to_string()));
 
-    let tickets = env.crm_ok(&id, "tickets.pipelines", json!({})).await;
+    let tickets = env.data(&id, "tickets.pipelines", json!({})).await;
     assert_eq!(tickets["results"][0]["id"], "0", "{tickets}");
     assert_eq!(
         tickets["results"][0]["stages"][3]["metadata"]["ticketState"],
@@ -301,7 +274,7 @@ async fn contact_properties_are_managed() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let groups = env
-        .crm_ok(&id, "contacts.list_property_groups", json!({}))
+        .data(&id, "contacts.list_property_groups", json!({}))
         .await;
     let group = groups["results"][0]["name"]
         .as_str()
@@ -309,7 +282,7 @@ async fn contact_properties_are_managed() {
         .to_string();
 
     let created = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.create_property",
             json!({"parameters": {
@@ -322,17 +295,12 @@ async fn contact_properties_are_managed() {
     assert_eq!(created["name"], "favourite_colour", "{created}");
     assert_eq!(created["hubspotDefined"], false);
 
-    let (status, body) = env
-        .method(
-            &id,
+    env.answered(&id,
             "contacts.create_property",
-            json!({"parameters": {"name": "favourite_colour", "label": "Again", "type": "string", "fieldType": "text", "groupName": group}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+            json!({"parameters": {"name": "favourite_colour", "label": "Again", "type": "string", "fieldType": "text", "groupName": group}}), StatusCode::CONFLICT).await;
 
     let updated = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.update_property",
             json!({"parameters": {"name": "favourite_colour", "label": "Colour"}}),
@@ -340,7 +308,7 @@ async fn contact_properties_are_managed() {
         .await;
     assert_eq!(updated["label"], "Colour");
     let got = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.get_property",
             json!({"parameters": {"name": "favourite_colour"}}),
@@ -348,7 +316,7 @@ async fn contact_properties_are_managed() {
         .await;
     assert_eq!(got["label"], "Colour");
     assert_eq!(got["options"].as_array().expect("options").len(), 2);
-    let listed = env.crm_ok(&id, "contacts.list_properties", json!({})).await;
+    let listed = env.data(&id, "contacts.list_properties", json!({})).await;
     assert!(
         listed["results"]
             .as_array()
@@ -359,23 +327,22 @@ async fn contact_properties_are_managed() {
     );
 
     let deleted = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.delete_property",
             json!({"parameters": {"name": "favourite_colour"}}),
         )
         .await;
     assert_eq!(deleted, Value::Null);
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.get_property",
-            json!({"parameters": {"name": "favourite_colour"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    env.answered(
+        &id,
+        "contacts.get_property",
+        json!({"parameters": {"name": "favourite_colour"}}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let archived = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.get_property",
             json!({"parameters": {"name": "favourite_colour", "archived": true}}),
@@ -384,15 +351,14 @@ async fn contact_properties_are_managed() {
     assert_eq!(archived["archived"], true);
 
     // HubSpot's own properties cannot be deleted.
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.delete_property",
-            json!({"parameters": {"name": "email"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["code"], "validation_failed");
+    env.refused(
+        &id,
+        "contacts.delete_property",
+        json!({"parameters": {"name": "email"}}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -400,7 +366,7 @@ async fn a_product_property_group_is_created() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let group = env
-        .crm_ok(
+        .data(
             &id,
             "products.create_property_group",
             json!({"parameters": {"name": "shipping", "label": "Shipping", "displayOrder": 3}}),
@@ -408,7 +374,7 @@ async fn a_product_property_group_is_created() {
         .await;
     assert_eq!(group["name"], "shipping", "{group}");
     let groups = env
-        .crm_ok(&id, "products.list_property_groups", json!({}))
+        .data(&id, "products.list_property_groups", json!({}))
         .await;
     assert!(
         groups["results"]
@@ -419,7 +385,7 @@ async fn a_product_property_group_is_created() {
         "{groups}"
     );
     let property = env
-        .crm_ok(
+        .data(
             &id,
             "products.create_property",
             json!({"parameters": {"name": "weight_kg", "label": "Weight (kg)", "type": "number", "fieldType": "number", "groupName": "shipping"}}),
@@ -433,20 +399,20 @@ async fn contacts_join_and_leave_companies() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let ada = env
-        .crm_create(&id, "contacts", json!({"email": "ada@example.com"}))
+        .create(&id, "contacts", json!({"email": "ada@example.com"}))
         .await;
     let grace = env
-        .crm_create(&id, "contacts", json!({"email": "grace@example.com"}))
+        .create(&id, "contacts", json!({"email": "grace@example.com"}))
         .await;
     let initech = env
-        .crm_create(&id, "companies", json!({"name": "Initech"}))
+        .create(&id, "companies", json!({"name": "Initech"}))
         .await;
     let globex = env
-        .crm_create(&id, "companies", json!({"name": "Globex"}))
+        .create(&id, "companies", json!({"name": "Globex"}))
         .await;
 
     let joined = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.associate_company",
             json!({"parameters": {"contactId": ada, "companyId": initech}}),
@@ -456,7 +422,7 @@ async fn contacts_join_and_leave_companies() {
 
     // A batch with a label: Grace's primary company is Globex.
     let batch = env
-        .crm_ok(
+        .data(
             &id,
             "associations.batch_create",
             json!({"parameters": {
@@ -472,7 +438,7 @@ async fn contacts_join_and_leave_companies() {
         .await;
     assert_eq!(batch["status"], "COMPLETE", "{batch}");
     let default = env
-        .crm_ok(
+        .data(
             &id,
             "associations.batch_create_default",
             json!({"parameters": {
@@ -484,7 +450,7 @@ async fn contacts_join_and_leave_companies() {
     assert_eq!(default["status"], "COMPLETE", "{default}");
 
     let companies = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.companies",
             json!({"parameters": {"contactId": ada}, "paging": {"all": true}}),
@@ -492,7 +458,7 @@ async fn contacts_join_and_leave_companies() {
         .await;
     assert_eq!(ids_of(&companies), vec![initech.clone(), globex.clone()]);
     let graces = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.companies",
             json!({"parameters": {"contactId": grace}}),
@@ -514,7 +480,7 @@ async fn contacts_join_and_leave_companies() {
     );
 
     let left = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.disassociate_company",
             json!({"parameters": {"contactId": ada, "companyId": initech}}),
@@ -522,7 +488,7 @@ async fn contacts_join_and_leave_companies() {
         .await;
     assert_eq!(left, Value::Null);
     let companies = env
-        .crm_ok(
+        .data(
             &id,
             "contacts.companies",
             json!({"parameters": {"contactId": ada}}),
@@ -531,14 +497,13 @@ async fn contacts_join_and_leave_companies() {
     assert_eq!(ids_of(&companies), vec![globex]);
 
     // Unknown records are HubSpot's 404.
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.associate_company",
-            json!({"parameters": {"contactId": "999999999", "companyId": initech}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    env.answered(
+        &id,
+        "contacts.associate_company",
+        json!({"parameters": {"contactId": "999999999", "companyId": initech}}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -546,48 +511,48 @@ async fn deals_are_associated_with_contacts_companies_and_line_items() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let ada = env
-        .crm_create(&id, "contacts", json!({"email": "ada@example.com"}))
+        .create(&id, "contacts", json!({"email": "ada@example.com"}))
         .await;
     let initech = env
-        .crm_create(&id, "companies", json!({"name": "Initech"}))
+        .create(&id, "companies", json!({"name": "Initech"}))
         .await;
     let deal = env
-        .crm_create(
+        .create(
             &id,
             "deals",
             json!({"dealname": "Big one", "dealstage": "appointmentscheduled"}),
         )
         .await;
     let other = env
-        .crm_create(
+        .create(
             &id,
             "deals",
             json!({"dealname": "Small one", "dealstage": "qualifiedtobuy"}),
         )
         .await;
     let line = env
-        .crm_create(
+        .create(
             &id,
             "line_items",
             json!({"name": "Widgets", "quantity": "2", "price": "10"}),
         )
         .await;
 
-    env.crm_ok(
+    env.data(
         &id,
         "deals.associate_contact",
         json!({"parameters": {"dealId": deal, "contactId": ada}}),
     )
     .await;
     for d in [&deal, &other] {
-        env.crm_ok(
+        env.data(
             &id,
             "deals.associate_company",
             json!({"parameters": {"dealId": d, "companyId": initech}}),
         )
         .await;
     }
-    env.crm_ok(
+    env.data(
         &id,
         "line_items.associate_deal",
         json!({"parameters": {"lineItemId": line, "dealId": deal}}),
@@ -595,7 +560,7 @@ async fn deals_are_associated_with_contacts_companies_and_line_items() {
     .await;
 
     let deals = env
-        .crm_ok(
+        .data(
             &id,
             "companies.deals",
             json!({"parameters": {"companyId": initech}, "paging": {"limit": 1}}),
@@ -612,7 +577,7 @@ async fn deals_are_associated_with_contacts_companies_and_line_items() {
     assert_eq!(status, StatusCode::OK, "{page}");
     let next = page["paging"]["next"].as_str().expect("a next page");
     let second = env
-        .crm_ok(
+        .data(
             &id,
             "companies.deals",
             json!({"parameters": {"companyId": initech}, "paging": {"limit": 1, "after": next}}),
@@ -621,7 +586,7 @@ async fn deals_are_associated_with_contacts_companies_and_line_items() {
     assert_eq!(ids_of(&second), vec![other.clone()]);
 
     let lines = env
-        .crm_ok(
+        .data(
             &id,
             "deals.line_items",
             json!({"parameters": {"dealId": deal}, "paging": {"all": true}}),
@@ -629,7 +594,7 @@ async fn deals_are_associated_with_contacts_companies_and_line_items() {
         .await;
     assert_eq!(ids_of(&lines), vec![line]);
     let none = env
-        .crm_ok(
+        .data(
             &id,
             "deals.line_items",
             json!({"parameters": {"dealId": other}}),
@@ -639,7 +604,7 @@ async fn deals_are_associated_with_contacts_companies_and_line_items() {
 
     // The deal's contact, read the same way HubSpot stores it (both directions).
     let got = env
-        .crm_ok(
+        .data(
             &id,
             "deals.get",
             json!({"parameters": {"id": deal, "associations": "contacts"}}),
@@ -664,24 +629,22 @@ async fn association_changes_need_both_objects_scopes() {
         .await;
     env.connect("acme", &id, "Acme Inc", "allow").await;
     let before = env.counter("api_requests").await;
-    let (status, body) = env
-        .method(
-            &id,
-            "contacts.associate_company",
-            json!({"parameters": {"contactId": "1", "companyId": "2"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "missing_scopes");
+    env.refused(
+        &id,
+        "contacts.associate_company",
+        json!({"parameters": {"contactId": "1", "companyId": "2"}}),
+        StatusCode::FORBIDDEN,
+        "missing_scopes",
+    )
+    .await;
     assert_eq!(env.counter("api_requests").await, before, "nothing sent");
     // Reading them takes the read scopes only.
-    let (status, body) = env
-        .method(
+    let body = env
+        .ok(
             &id,
             "contacts.companies",
             json!({"parameters": {"contactId": "1"}}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"], json!([]));
 }

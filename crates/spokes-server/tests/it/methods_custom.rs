@@ -14,19 +14,8 @@ const SCOPES: &str = "crm.objects.contacts.read crm.objects.contacts.write crm.s
 impl TestEnv {
     /// A connected `Acme Inc` installation in account `acme` with [`SCOPES`].
     async fn connected_for_custom(&self) -> String {
-        self.setup_connector(json!({"Scopes": SCOPES, "OptionalScopes": ""}))
-            .await;
-        let id = self.new_installation("acme", json!({})).await;
-        let response = self.connect("acme", &id, "Acme Inc", "allow").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        id
-    }
-
-    /// Calls `method`; asserts 200 and returns `data`.
-    async fn custom_data(&self, id: &str, method: &str, input: Value) -> Value {
-        let (status, body) = self.method(id, method, input).await;
-        assert_eq!(status, StatusCode::OK, "{method}: {body}");
-        body["data"].clone()
+        self.connected_with(json!({"Scopes": SCOPES, "OptionalScopes": ""}))
+            .await
     }
 }
 
@@ -52,11 +41,11 @@ async fn custom_object_schemas_and_records() {
     let id = env.connected_for_custom().await;
 
     let listed = env
-        .custom_data(&id, "custom_objects.list_schemas", json!({}))
+        .data(&id, "custom_objects.list_schemas", json!({}))
         .await;
     assert_eq!(listed, json!([]));
     let schema = env
-        .custom_data(
+        .data(
             &id,
             "custom_objects.create_schema",
             json!({"parameters": cars_schema()}),
@@ -67,7 +56,7 @@ async fn custom_object_schemas_and_records() {
     assert_eq!(schema["fullyQualifiedName"], "p24682001_cars");
     assert_eq!(schema["requiredProperties"], json!(["model"]));
     let got = env
-        .custom_data(
+        .data(
             &id,
             "custom_objects.get_schema",
             json!({"parameters": {"objectType": type_id}}),
@@ -76,19 +65,18 @@ async fn custom_object_schemas_and_records() {
     assert_eq!(got["objectTypeId"], json!(type_id));
     assert_eq!(got["labels"]["plural"], "Cars");
     let listed = env
-        .custom_data(&id, "custom_objects.list_schemas", json!({}))
+        .data(&id, "custom_objects.list_schemas", json!({}))
         .await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     // The same name again: HubSpot's 409.
-    let (status, body) = env
-        .method(
-            &id,
-            "custom_objects.create_schema",
-            json!({"parameters": cars_schema()}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["error"]["code"], "conflict");
+    env.refused(
+        &id,
+        "custom_objects.create_schema",
+        json!({"parameters": cars_schema()}),
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
 
     // Records, by type id and by fully qualified name.
     let mut ids = Vec::new();
@@ -98,7 +86,7 @@ async fn custom_object_schemas_and_records() {
         (type_id, "Mini", "VIN-3"),
     ] {
         let record = env
-            .custom_data(
+            .data(
                 &id,
                 "custom_objects.create",
                 json!({"parameters": {"objectType": object_type, "properties": {"model": model, "vin": vin, "year": 1960}}}),
@@ -108,7 +96,7 @@ async fn custom_object_schemas_and_records() {
         ids.push(record["id"].as_str().expect("id").to_string());
     }
     let record = env
-        .custom_data(
+        .data(
             &id,
             "custom_objects.get",
             json!({"parameters": {"objectType": type_id, "id": ids[0], "properties": "model,vin"}}),
@@ -116,7 +104,7 @@ async fn custom_object_schemas_and_records() {
         .await;
     assert_eq!(record["properties"]["vin"], "VIN-1");
     let updated = env
-        .custom_data(
+        .data(
             &id,
             "custom_objects.update",
             json!({"parameters": {"objectType": type_id, "id": ids[0], "properties": {"year": 1927}}}),
@@ -136,7 +124,7 @@ async fn custom_object_schemas_and_records() {
     assert_eq!(page["data"].as_array().map(Vec::len), Some(2));
     assert!(page["paging"]["next"].is_string(), "{page}");
     let all = env
-        .custom_data(
+        .data(
             &id,
             "custom_objects.list",
             json!({"parameters": {"objectType": type_id}, "paging": {"all": true}}),
@@ -150,7 +138,7 @@ async fn custom_object_schemas_and_records() {
         .collect();
     assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
     let found = env
-        .custom_data(
+        .data(
             &id,
             "custom_objects.search",
             json!({"parameters": {"objectType": type_id, "query": "Beetle", "properties": ["model"]}}),
@@ -159,7 +147,7 @@ async fn custom_object_schemas_and_records() {
     assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
     assert_eq!(found[0]["id"], json!(ids[1]));
     let found = env
-        .custom_data(
+        .data(
             &id,
             "custom_objects.search",
             json!({"parameters": {"objectType": type_id, "filterGroups": [{"filters": [{"propertyName": "year", "operator": "EQ", "value": "1960"}]}]}}),
@@ -168,83 +156,70 @@ async fn custom_object_schemas_and_records() {
     assert_eq!(found.as_array().map(Vec::len), Some(2), "{found}");
 
     // HubSpot checks the values: a required property missing, a unique one taken.
-    let (status, body) = env
-        .method(
-            &id,
+    env.refused(
+        &id,
+        "custom_objects.create",
+        json!({"parameters": {"objectType": type_id, "properties": {"year": 2000}}}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    env.answered(&id,
             "custom_objects.create",
-            json!({"parameters": {"objectType": type_id, "properties": {"year": 2000}}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["code"], "validation_failed");
-    let (status, body) = env
-        .method(
-            &id,
-            "custom_objects.create",
-            json!({"parameters": {"objectType": type_id, "properties": {"model": "Copy", "vin": "VIN-2"}}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+            json!({"parameters": {"objectType": type_id, "properties": {"model": "Copy", "vin": "VIN-2"}}}), StatusCode::CONFLICT).await;
     // Spokes checks the input's shape before sending.
-    let (status, body) = env
-        .method(
-            &id,
-            "custom_objects.create",
-            json!({"parameters": {"objectType": type_id}, "fields": {"model": "X"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["error"]["code"], "invalid_parameters");
+    env.refused(
+        &id,
+        "custom_objects.create",
+        json!({"parameters": {"objectType": type_id}, "fields": {"model": "X"}}),
+        StatusCode::BAD_REQUEST,
+        "invalid_parameters",
+    )
+    .await;
 
-    let (status, body) = env
-        .method(
-            &id,
-            "custom_objects.delete",
-            json!({"parameters": {"objectType": type_id, "id": ids[2]}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = env
-        .method(
-            &id,
-            "custom_objects.get",
-            json!({"parameters": {"objectType": type_id, "id": ids[2]}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(body["error"]["code"], "not_found");
-    let (status, body) = env
-        .method(
-            &id,
-            "custom_objects.get_schema",
-            json!({"parameters": {"objectType": "2-999"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    env.ok(
+        &id,
+        "custom_objects.delete",
+        json!({"parameters": {"objectType": type_id, "id": ids[2]}}),
+    )
+    .await;
+    env.refused(
+        &id,
+        "custom_objects.get",
+        json!({"parameters": {"objectType": type_id, "id": ids[2]}}),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    env.answered(
+        &id,
+        "custom_objects.get_schema",
+        json!({"parameters": {"objectType": "2-999"}}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn custom_object_methods_need_their_scopes() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
-    let (status, body) = env
-        .method(
-            &id,
-            "custom_objects.list",
-            json!({"parameters": {"objectType": "2-1"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "missing_scopes");
-    let (status, body) = env
-        .method(
-            &id,
-            "timeline.create_event",
-            json!({"parameters": {"eventTemplateId": "1", "tokens": {}}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "missing_scopes");
+    env.refused(
+        &id,
+        "custom_objects.list",
+        json!({"parameters": {"objectType": "2-1"}}),
+        StatusCode::FORBIDDEN,
+        "missing_scopes",
+    )
+    .await;
+    env.refused(
+        &id,
+        "timeline.create_event",
+        json!({"parameters": {"eventTemplateId": "1", "tokens": {}}}),
+        StatusCode::FORBIDDEN,
+        "missing_scopes",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -269,7 +244,7 @@ async fn timeline_events_are_created_once() {
         .await;
     let template_id = template["id"].as_str().expect("template id");
     let contact = env
-        .custom_data(
+        .data(
             &id,
             "contacts.create",
             json!({"fields": {"email": "grace@example.com", "firstname": "Grace"}}),
@@ -285,9 +260,7 @@ async fn timeline_events_are_created_once() {
         "tokens": {"webinar": "Spokes 101"},
         "extraData": {"seat": 7}
     }});
-    let event = env
-        .custom_data(&id, "timeline.create_event", input.clone())
-        .await;
+    let event = env.data(&id, "timeline.create_event", input.clone()).await;
     assert_eq!(event["id"], "webinar-42-grace");
     assert_eq!(event["objectId"], json!(contact_id));
     assert_eq!(event["objectType"], "contacts");
@@ -297,10 +270,16 @@ async fn timeline_events_are_created_once() {
     // The same id again: HubSpot refuses it, and the event stays as it was.
     let mut again = input.clone();
     again["parameters"]["tokens"]["webinar"] = json!("Spokes 102");
-    let (status, body) = env.method(&id, "timeline.create_event", again).await;
     // HubSpot answers a re-sent id with 400 "Event ID already in use…": the event is there.
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert_eq!(body["error"]["code"], "conflict");
+    let body = env
+        .refused(
+            &id,
+            "timeline.create_event",
+            again,
+            StatusCode::CONFLICT,
+            "conflict",
+        )
+        .await;
     assert!(
         body["error"]["message"]
             .as_str()
@@ -318,7 +297,7 @@ async fn timeline_events_are_created_once() {
 
     // By email, without an id of our own.
     let event = env
-        .custom_data(
+        .data(
             &id,
             "timeline.create_event",
             json!({"parameters": {"eventTemplateId": template_id, "email": "grace@example.com", "tokens": {}}}),
@@ -328,24 +307,22 @@ async fn timeline_events_are_created_once() {
     assert_eq!(env.sim.sim.timeline_event_count(24_682_001), 2);
 
     // Checked before sending: the template id and the tokens are required.
-    let (status, body) = env
-        .method(
-            &id,
-            "timeline.create_event",
-            json!({"parameters": {"objectId": contact_id}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["error"]["code"], "invalid_parameters");
+    env.refused(
+        &id,
+        "timeline.create_event",
+        json!({"parameters": {"objectId": contact_id}}),
+        StatusCode::BAD_REQUEST,
+        "invalid_parameters",
+    )
+    .await;
     // An unknown template: HubSpot's 404.
-    let (status, body) = env
-        .method(
-            &id,
-            "timeline.create_event",
-            json!({"parameters": {"eventTemplateId": "999", "objectId": contact_id, "tokens": {}}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    env.answered(
+        &id,
+        "timeline.create_event",
+        json!({"parameters": {"eventTemplateId": "999", "objectId": contact_id, "tokens": {}}}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 impl TestEnv {

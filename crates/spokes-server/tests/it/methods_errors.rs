@@ -66,9 +66,15 @@ async fn a_user_without_a_paid_sales_hub_seat_is_told_so() {
     let id = env
         .installation_with_scopes("Acme Starter", &["oauth", "e-commerce"])
         .await;
-    let (status, body) = env.method(&id, "products.list", json!({})).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "sales_hub_seat_required");
+    let body = env
+        .refused(
+            &id,
+            "products.list",
+            json!({}),
+            StatusCode::FORBIDDEN,
+            "sales_hub_seat_required",
+        )
+        .await;
     let message = body["error"]["message"].as_str().expect("message");
     assert!(message.contains("paid Sales Hub seat"), "{message}");
     assert!(body["error"]["correlation_id"].is_string(), "{body}");
@@ -89,8 +95,8 @@ async fn hubspots_own_missing_scopes_names_the_scopes() {
             ],
         )
         .await;
-    let (status, body) = env
-        .method(
+    let body = env
+        .refused(
             &id,
             "associations.batch_create_default",
             json!({"parameters": {
@@ -98,10 +104,10 @@ async fn hubspots_own_missing_scopes_names_the_scopes() {
                 "toObjectType": "companies",
                 "inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}],
             }}),
+            StatusCode::FORBIDDEN,
+            "missing_scopes",
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "missing_scopes");
     let needed = body["error"]["details"]["required_scopes"].to_string();
     assert!(needed.contains("companies"), "{body}");
     assert!(
@@ -127,9 +133,15 @@ async fn the_daily_limit_is_reported_not_retried() {
         })),
     )
     .await;
-    let (status, body) = env.method(&id, "contacts.list", json!({})).await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
-    assert_eq!(body["error"]["code"], "rate_limited");
+    let body = env
+        .refused(
+            &id,
+            "contacts.list",
+            json!({}),
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+        )
+        .await;
     assert_eq!(body["error"]["details"]["policy"], "DAILY");
     let faults: Value = env.sim_json(Method::GET, "/_sim/faults", None).await;
     assert_eq!(faults["injected"], 1, "sent once, not retried: {faults}");

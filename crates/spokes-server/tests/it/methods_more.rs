@@ -10,25 +10,23 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::TestEnv;
+use crate::methods::method_of;
 
 impl TestEnv {
-    /// Calls `method` and asserts it succeeded; returns the whole answer.
-    async fn ok(&self, id: &str, method: &str, input: Value) -> Value {
-        let (status, body) = self.method(id, method, input).await;
-        assert_eq!(status, StatusCode::OK, "{method}: {body}");
-        body
-    }
-
-    /// Calls `method` and asserts it succeeded; returns `data`.
-    async fn data(&self, id: &str, method: &str, input: Value) -> Value {
-        self.ok(id, method, input).await["data"].clone()
-    }
-
-    async fn contact(&self, id: &str, fields: Value) -> String {
-        let data = self
-            .data(id, "contacts.create", json!({"fields": fields}))
+    /// The first page of `method` with `limit` records, and the page after it (whole answers).
+    async fn first_two_pages(&self, id: &str, method: &str, limit: u64) -> (Value, Value) {
+        let first = self
+            .ok(id, method, json!({"paging": {"limit": limit}}))
             .await;
-        data["id"].as_str().expect("id").to_string()
+        let next = first["paging"]["next"].as_str().expect("a next page");
+        let second = self
+            .ok(
+                id,
+                method,
+                json!({"paging": {"limit": limit, "after": next}}),
+            )
+            .await;
+        (first, second)
     }
 
     /// `path` at HubSpot through the installation's proxy.
@@ -60,16 +58,8 @@ fn strings(values: &Value, field: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_catalogue_has_the_new_categories() {
     let env = TestEnv::start().await;
-    let (status, body) = env.get_json("/v1/connectors/hubspot/methods").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let methods = body["methods"].as_array().expect("methods");
-    let of = |id: &str| {
-        methods
-            .iter()
-            .find(|m| m["id"] == id)
-            .cloned()
-            .unwrap_or_else(|| panic!("{id} missing"))
-    };
+    let methods = env.catalogue().await;
+    let of = |id: &str| method_of(&methods, id).clone();
     for (id, category) in [
         ("lists.create_static", "Contact Lists"),
         ("lists.new_members", "Contact Lists"),
@@ -122,14 +112,13 @@ async fn static_lists_gain_and_lose_members() {
     assert_eq!(list["processingType"], "MANUAL", "{list}");
     assert_eq!(list["objectTypeId"], "0-1");
     let list_id = list["listId"].as_str().expect("listId").to_string();
-    let (status, body) = env
-        .method(
-            &id,
-            "lists.create_static",
-            json!({"parameters": {"name": "newsletter"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    env.answered(
+        &id,
+        "lists.create_static",
+        json!({"parameters": {"name": "newsletter"}}),
+        StatusCode::CONFLICT,
+    )
+    .await;
 
     // Bob joins first, then Ada; an unknown id is reported missing.
     for who in [&bob, &ada] {
@@ -200,18 +189,8 @@ async fn static_lists_gain_and_lose_members() {
         json!({"parameters": {"name": "Partners"}}),
     )
     .await;
-    let first = env
-        .ok(&id, "lists.list", json!({"paging": {"limit": 1}}))
-        .await;
+    let (first, second) = env.first_two_pages(&id, "lists.list", 1).await;
     assert_eq!(strings(&first["data"], "name"), vec!["Newsletter"]);
-    let next = first["paging"]["next"].as_str().expect("a next page");
-    let second = env
-        .ok(
-            &id,
-            "lists.list",
-            json!({"paging": {"limit": 1, "after": next}}),
-        )
-        .await;
     assert_eq!(strings(&second["data"], "name"), vec!["Partners"]);
     assert_eq!(second["paging"]["next"], Value::Null);
     let all = env
@@ -231,11 +210,14 @@ async fn static_lists_gain_and_lose_members() {
         )
         .await;
     assert_eq!(deleted, Value::Null);
-    let (status, body) = env
-        .method(&id, "lists.get", json!({"parameters": {"listId": list_id}}))
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(body["error"]["code"], "not_found");
+    env.refused(
+        &id,
+        "lists.get",
+        json!({"parameters": {"listId": list_id}}),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
 }
 
 fn email_contains(text: &str) -> Value {
@@ -300,15 +282,15 @@ async fn dynamic_lists_follow_their_filters() {
     assert!(got["filterBranch"].to_string().contains("@other."), "{got}");
 
     // A dynamic list is not changed by hand; HubSpot's 400 is not about record values.
-    let (status, body) = env
-        .method(
+    let body = env
+        .refused(
             &id,
             "lists.add_members",
             json!({"parameters": {"listId": list_id, "recordIds": [bob]}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["code"], "validation_failed");
     let message = body["error"]["message"].as_str().expect("message");
     assert!(!message.contains("the values of"), "{message}");
     // A static list has no filters to set.
@@ -319,14 +301,9 @@ async fn dynamic_lists_follow_their_filters() {
             json!({"parameters": {"name": "By hand"}}),
         )
         .await;
-    let (status, body) = env
-        .method(
-            &id,
+    env.answered(&id,
             "lists.set_filters",
-            json!({"parameters": {"listId": static_list["listId"], "filterBranch": email_contains("@")}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            json!({"parameters": {"listId": static_list["listId"], "filterBranch": email_contains("@")}}), StatusCode::UNPROCESSABLE_ENTITY).await;
 }
 
 #[tokio::test]
@@ -429,14 +406,13 @@ async fn forms_their_fields_and_submissions() {
         }
     }
     assert_eq!(seen, vec![base + 2 * day, base + day]);
-    let (status, body) = env
-        .method(
-            &id,
-            "forms.submissions_since",
-            json!({"parameters": {"formGuid": guid, "since": "last week"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    env.answered(
+        &id,
+        "forms.submissions_since",
+        json!({"parameters": {"formGuid": guid, "since": "last week"}}),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -481,14 +457,13 @@ async fn blogs_and_posts_are_read() {
         )
         .await;
     assert_eq!(post["id"], post_id.as_str());
-    let (status, body) = env
-        .method(
-            &id,
-            "blogs.get_post",
-            json!({"parameters": {"postId": "1"}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    env.answered(
+        &id,
+        "blogs.get_post",
+        json!({"parameters": {"postId": "1"}}),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -504,18 +479,8 @@ async fn email_and_marketing_campaigns() {
     env.connect("acme", &id, "Acme Inc", "allow").await;
 
     // Email Analytics v1 pages with offsets and `hasMore`.
-    let first = env
-        .ok(&id, "campaigns.list", json!({"paging": {"limit": 3}}))
-        .await;
+    let (first, rest) = env.first_two_pages(&id, "campaigns.list", 3).await;
     assert_eq!(first["data"].as_array().expect("campaigns").len(), 3);
-    let next = first["paging"]["next"].as_str().expect("a next page");
-    let rest = env
-        .ok(
-            &id,
-            "campaigns.list",
-            json!({"paging": {"limit": 3, "after": next}}),
-        )
-        .await;
     assert_eq!(rest["data"].as_array().expect("campaigns").len(), 1);
     assert_eq!(rest["paging"]["next"], Value::Null);
     let all = env
@@ -568,23 +533,25 @@ async fn email_and_marketing_campaigns() {
         )
         .await;
     assert_eq!(got["properties"]["hs_name"], "Autumn fair", "{got}");
-    let (status, body) = env
-        .method(
-            &id,
-            "marketing_campaigns.create",
-            json!({"parameters": {"properties": {"hs_name": "AUTUMN FAIR"}}}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    env.answered(
+        &id,
+        "marketing_campaigns.create",
+        json!({"parameters": {"properties": {"hs_name": "AUTUMN FAIR"}}}),
+        StatusCode::CONFLICT,
+    )
+    .await;
 
     // The default installation was not granted the marketing campaigns scopes.
     let plain = env.new_installation("acme", json!({})).await;
     env.connect("acme", &plain, "Acme Inc", "allow").await;
-    let (status, body) = env
-        .method(&plain, "marketing_campaigns.list", json!({}))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["error"]["code"], "missing_scopes");
+    env.refused(
+        &plain,
+        "marketing_campaigns.list",
+        json!({}),
+        StatusCode::FORBIDDEN,
+        "missing_scopes",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -710,9 +677,14 @@ async fn contacts_are_upserted_by_email() {
             json!({"parameters": {"inputs": [{"properties": {}}]}}),
         ),
     ] {
-        let (status, body) = env.method(&id, method, input).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{method}: {body}");
-        assert_eq!(body["error"]["code"], "invalid_parameters");
+        env.refused(
+            &id,
+            method,
+            input,
+            StatusCode::BAD_REQUEST,
+            "invalid_parameters",
+        )
+        .await;
     }
     assert_eq!(env.counter("api_requests").await, before, "nothing sent");
 }
@@ -902,8 +874,12 @@ async fn custom_properties_are_listed_and_known_at_once() {
     )
     .await;
     // … and the new property is known at once, not a minute later.
-    env.contact(&id, json!({"email": "bob@example.com", "shoe_size": "44"}))
-        .await;
+    env.create(
+        &id,
+        "contacts",
+        json!({"email": "bob@example.com", "shoe_size": "44"}),
+    )
+    .await;
     let custom = env
         .data(&id, "contacts.list_custom_properties", json!({}))
         .await;
@@ -912,14 +888,14 @@ async fn custom_properties_are_listed_and_known_at_once() {
     assert!(all["results"].as_array().expect("properties").len() > 1);
 
     // A refused property change is not about record values.
-    let (status, body) = env
-        .method(
+    let body = env
+        .answered(
             &id,
             "contacts.delete_property",
             json!({"parameters": {"name": "email"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let message = body["error"]["message"].as_str().expect("message");
     assert!(
         message.starts_with("HubSpot refused `contacts.delete_property`"),
