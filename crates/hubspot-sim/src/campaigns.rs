@@ -16,7 +16,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{self, Caller, Scopes};
-use crate::crm::http::{json_body, respond};
+use crate::crm::http::{json_body, offset_page, respond};
 use crate::crm::time;
 use crate::errors::ApiError;
 use crate::ids::random_uuid;
@@ -398,17 +398,11 @@ pub async fn marketing_list(
         .take(limit)
         .map(|c| campaign_json(c, &names))
         .collect();
-    let mut body = json!({"total": total, "results": results});
-    let next = after + limit;
-    if next < total
-        && let Some(obj) = body.as_object_mut()
-    {
-        obj.insert(
-            "paging".into(),
-            json!({"next": {"after": next.to_string(), "link": format!("?after={next}")}}),
-        );
-    }
-    Ok(respond(&caller, StatusCode::OK, body))
+    Ok(respond(
+        &caller,
+        StatusCode::OK,
+        offset_page(total, results, limit, after),
+    ))
 }
 
 /// `GET /marketing/v3/campaigns/{campaignGuid}?properties` → the campaign with `assets:

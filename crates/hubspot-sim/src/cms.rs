@@ -10,7 +10,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::auth::{self, Caller, Scopes};
-use crate::crm::http::respond;
+use crate::crm::http::{offset_page, page_after, page_limit, respond};
 use crate::crm::time;
 use crate::errors::ApiError;
 use crate::portals;
@@ -179,22 +179,8 @@ fn paging(pairs: &[(String, String)]) -> Result<(usize, usize), ApiError> {
     for (k, v) in pairs {
         let v = v.trim();
         match k.as_str() {
-            "limit" => {
-                limit = v
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "limit must be between 1 and {MAX_LIMIT}, got '{v}'"
-                        ))
-                    })?;
-            }
-            "after" if !v.is_empty() => {
-                after = v.parse().map_err(|_| {
-                    ApiError::validation(format!("Invalid paging cursor after='{v}'"))
-                })?;
-            }
+            "limit" => limit = page_limit(v, MAX_LIMIT)?,
+            "after" if !v.is_empty() => after = page_after(v)?,
             _ => {}
         }
     }
@@ -204,18 +190,8 @@ fn paging(pairs: &[(String, String)]) -> Result<(usize, usize), ApiError> {
 /// `{total, results, paging?}` of one page.
 fn page(all: Vec<Value>, limit: usize, after: usize) -> Value {
     let total = all.len();
-    let results: Vec<Value> = all.into_iter().skip(after).take(limit).collect();
-    let mut body = json!({"total": total, "results": results});
-    let next = after + limit;
-    if next < total
-        && let Some(obj) = body.as_object_mut()
-    {
-        obj.insert(
-            "paging".into(),
-            json!({"next": {"after": next.to_string(), "link": format!("?after={next}")}}),
-        );
-    }
-    body
+    let results = all.into_iter().skip(after).take(limit).collect();
+    offset_page(total, results, limit, after)
 }
 
 fn pairs(query: Option<&str>) -> Vec<(String, String)> {

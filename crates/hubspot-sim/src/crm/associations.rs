@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::{self, Caller, Scopes};
 use crate::crm::events::Events;
-use crate::crm::http::{self, id_text, json_body, respond};
+use crate::crm::http::{self, id_text, json_body, page_after, page_limit, respond};
 use crate::crm::schema::ObjectKind;
 use crate::crm::store::{PortalCrm, not_found};
 use crate::errors::ApiError;
@@ -1071,23 +1071,8 @@ async fn list(
     let mut after = 0;
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match k.as_ref() {
-            "limit" => {
-                limit = v
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=DEFAULT_ASSOC_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "limit must be between 1 and {DEFAULT_ASSOC_LIMIT}, got '{v}'"
-                        ))
-                    })?;
-            }
-            "after" if !v.trim().is_empty() => {
-                after = v.trim().parse().map_err(|_| {
-                    ApiError::validation(format!("Invalid paging cursor after='{v}'"))
-                })?;
-            }
+            "limit" => limit = page_limit(&v, DEFAULT_ASSOC_LIMIT)?,
+            "after" if !v.trim().is_empty() => after = page_after(&v)?,
             _ => {}
         }
     }

@@ -251,6 +251,43 @@ impl ObjectQuery {
     }
 }
 
+/// A `limit` query value: a whole number from 1 to `max` (`v` as given, for the message).
+pub fn page_limit<T>(v: &str, max: T) -> Result<T, ApiError>
+where
+    T: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display + Copy,
+{
+    v.trim()
+        .parse()
+        .ok()
+        .filter(|l| (T::from(1)..=max).contains(l))
+        .ok_or_else(|| {
+            ApiError::validation(format!("limit must be between 1 and {max}, got '{v}'"))
+        })
+}
+
+/// An `after` query value that is a number (an offset or an id).
+pub fn page_after<T: std::str::FromStr>(v: &str) -> Result<T, ApiError> {
+    v.trim()
+        .parse()
+        .map_err(|_| ApiError::validation(format!("Invalid paging cursor after='{v}'")))
+}
+
+/// `{total, results, paging?}`: one page of `total` records from offset `after`; `paging.next`
+/// while there are more.
+pub fn offset_page(total: usize, results: Vec<Value>, limit: usize, after: usize) -> Value {
+    let mut body = json!({"total": total, "results": results});
+    let next = after + limit;
+    if next < total
+        && let Some(obj) = body.as_object_mut()
+    {
+        obj.insert(
+            "paging".into(),
+            json!({"next": {"after": next.to_string(), "link": format!("?after={next}")}}),
+        );
+    }
+    body
+}
+
 /// A success response with the rate-limit headers.
 pub fn respond(caller: &Caller, status: StatusCode, body: Value) -> Response {
     (caller.rate_limit_headers(), (status, axum::Json(body))).into_response()

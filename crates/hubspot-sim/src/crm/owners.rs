@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::auth::{self, Caller, Scopes};
-use crate::crm::http::respond;
+use crate::crm::http::{page_after, page_limit, respond};
 use crate::crm::schema::{ALL_KINDS, PropOption};
 use crate::crm::store::PortalCrm;
 use crate::crm::time;
@@ -176,23 +176,8 @@ pub async fn list(
     for (k, v) in url::form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "email" => email = Some(v.trim().to_lowercase()).filter(|e| !e.is_empty()),
-            "after" if !v.trim().is_empty() => {
-                after = v.trim().parse().map_err(|_| {
-                    ApiError::validation(format!("Invalid paging cursor after='{v}'"))
-                })?;
-            }
-            "limit" => {
-                limit = v
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "limit must be between 1 and {MAX_LIMIT}, got '{v}'"
-                        ))
-                    })?;
-            }
+            "after" if !v.trim().is_empty() => after = page_after(&v)?,
+            "limit" => limit = page_limit(&v, MAX_LIMIT)?,
             "archived" => archived = bool_param("archived", &v)?,
             _ => {}
         }

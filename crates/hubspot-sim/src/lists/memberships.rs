@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::{MEMBERS_DEFAULT_LIMIT, MEMBERS_MAX_LIMIT, authorize, query_pairs, with_list};
-use crate::crm::http::{json_body, respond};
+use crate::crm::http::{json_body, page_after, page_limit, respond};
 use crate::crm::time;
 use crate::errors::ApiError;
 use crate::state::{Sim, now_ms};
@@ -104,23 +104,8 @@ async fn memberships(
     let mut limit = MEMBERS_DEFAULT_LIMIT;
     for (k, v) in query_pairs(query.as_deref()) {
         match k.as_str() {
-            "after" if !v.trim().is_empty() => {
-                after = v.trim().parse().map_err(|_| {
-                    ApiError::validation(format!("Invalid paging cursor after='{v}'"))
-                })?;
-            }
-            "limit" => {
-                limit = v
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=MEMBERS_MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "limit must be between 1 and {MEMBERS_MAX_LIMIT}, got '{v}'"
-                        ))
-                    })?;
-            }
+            "after" if !v.trim().is_empty() => after = page_after(&v)?,
+            "limit" => limit = page_limit(&v, MEMBERS_MAX_LIMIT)?,
             _ => {}
         }
     }

@@ -569,18 +569,32 @@ pub async fn update_filters(
         l.filter = Some(parse_filter(&branch, store)?);
         let now = now_ms();
         l.filters_updated_at = now;
-        l.updated_at = now;
-        l.updated_by = user;
-        l.version += 1;
+        changed(l, user, now);
         l.members.clear();
         let size = refresh(l, seq, store).len();
         Ok(list_json(l, size, true))
     })?;
-    Ok(respond(
-        &caller,
-        StatusCode::OK,
-        json!({"updatedList": list}),
-    ))
+    Ok(updated_list(&caller, list))
+}
+
+/// A new version of the list, changed by `user` at `now`.
+fn changed(l: &mut List, user: i64, now: i64) {
+    l.updated_at = now;
+    l.updated_by = user;
+    l.version += 1;
+}
+
+/// `{updatedList}`: the answer of the list updates.
+fn updated_list(caller: &Caller, list: Value) -> Response {
+    respond(caller, StatusCode::OK, json!({"updatedList": list}))
+}
+
+/// The first value of the query parameter `name`.
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    query_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// `PUT /crm/v3/lists/{listId}/update-list-name?listName=…` → `{updatedList}`.
@@ -591,25 +605,17 @@ pub async fn update_name(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&sim, &headers, true)?;
-    let name = query_pairs(query.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "listName")
-        .map(|(_, v)| v.trim().to_owned())
+    let name = query_value(query.as_deref(), "listName")
+        .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::validation("listName is required"))?;
     let user = caller.token.user_id;
     let list = with_list(&sim, &caller, &id, |l, m, _, _| {
         l.name = name;
-        l.updated_at = now_ms();
-        l.updated_by = user;
-        l.version += 1;
+        changed(l, user, now_ms());
         Ok(list_json(l, m.len(), false))
     })?;
-    Ok(respond(
-        &caller,
-        StatusCode::OK,
-        json!({"updatedList": list}),
-    ))
+    Ok(updated_list(&caller, list))
 }
 
 /// `GET /crm/v3/lists/idmapping?legacyListId=…` → `{legacyListId, listId}`; unknown → 404.
@@ -619,10 +625,7 @@ pub async fn id_mapping(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&sim, &headers, false)?;
-    let legacy = query_pairs(query.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "legacyListId")
-        .map(|(_, v)| v)
+    let legacy = query_value(query.as_deref(), "legacyListId")
         .ok_or_else(|| ApiError::validation("legacyListId is required"))?;
     let found = lookup_legacy(&sim, caller.portal.id, std::slice::from_ref(&legacy));
     let (l, id) = found

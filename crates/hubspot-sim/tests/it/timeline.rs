@@ -58,18 +58,23 @@ async fn timeline() -> (Crm, String) {
     let mut scopes = ALL_CRM_SCOPES.to_vec();
     scopes.push("timeline");
     let c = crm_with(ACME_INC, &scopes).await;
-    let (app, key) = developer_key(&c.sim).await;
+    let id = new_template(&c.sim, "contacts").await;
+    (c, id)
+}
+
+/// Creates a [`pet_template`] for `object_type` with the app's developer key; its id.
+async fn new_template(sim: &TestSim, object_type: &str) -> String {
+    let (app, key) = developer_key(sim).await;
     let r = with_key(
-        &c.sim,
+        sim,
         Method::POST,
         &format!("{TEMPLATES}/{app}/event-templates"),
         Some(&key),
-        Some(pet_template("contacts")),
+        Some(pet_template(object_type)),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_owned();
-    (c, id)
+    r.body["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -418,16 +423,7 @@ async fn bad_events_are_refused() {
     assert_error(&r, StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND");
 
     // A deals template needs an objectId of a deal.
-    let (app, key) = developer_key(&c.sim).await;
-    let r = with_key(
-        &c.sim,
-        Method::POST,
-        &format!("{TEMPLATES}/{app}/event-templates"),
-        Some(&key),
-        Some(pet_template("deals")),
-    )
-    .await;
-    let deals = r.body["id"].as_str().unwrap().to_owned();
+    let deals = new_template(&c.sim, "deals").await;
     let r = c
         .post(
             EVENTS,
