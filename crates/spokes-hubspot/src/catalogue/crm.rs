@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{
     ApiPath, Body, Data, Family, JsonType, Location, MethodDef, Paging, Param, ScopeSets, Shape,
-    Verb,
+    UniqueProperty, Verb,
 };
 
 /// A standard object type with record methods in the catalogue.
@@ -382,6 +382,7 @@ impl MethodDef {
             writes: false,
             output,
             absent_is_null: false,
+            unique_property: None,
             shape: Shape::DEFAULT,
         }
     }
@@ -426,6 +427,15 @@ impl MethodDef {
 
 pub(super) fn methods() -> Vec<MethodDef> {
     let mut methods: Vec<MethodDef> = OBJECTS.iter().flat_map(methods_of).collect();
+    // Contacts are unique by email (and readable by it); companies only by convention by
+    // domain, found through search.
+    for m in &mut methods {
+        m.unique_property = match m.id.as_str() {
+            "contacts.create" => Some(UniqueProperty::IdProperty("email")),
+            "companies.create" => Some(UniqueProperty::Searched("domain")),
+            _ => None,
+        };
+    }
     let contacts = &OBJECTS[0];
     methods.push(MethodDef {
         id: "contacts.get_by_email".into(),

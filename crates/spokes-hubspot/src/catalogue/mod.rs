@@ -250,6 +250,17 @@ impl Default for Shape {
     }
 }
 
+/// How a create's record is found again by its unique value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueProperty {
+    /// HubSpot reads the record by this property at once (`GET …/{value}?idProperty=`), so
+    /// "not found" means it was not created: sending again is safe.
+    IdProperty(&'static str),
+    /// Only search finds the record, and HubSpot's search index lags writes: "not found"
+    /// proves nothing, so Spokes reports the outcome as unknown instead of sending again.
+    Searched(&'static str),
+}
+
 /// Scope alternatives: the method may run when every scope of at least one set is granted.
 pub type ScopeSets = Vec<Vec<String>>;
 
@@ -275,6 +286,10 @@ pub struct MethodDef {
     pub output: Value,
     /// HubSpot answers 404 when the record is absent; a lookup method reports `null` data.
     pub absent_is_null: bool,
+    /// A create whose record HubSpot keeps unique by this property: when its answer is lost
+    /// after sending, Spokes reads the record by it before sending again (see
+    /// `client::settle_lost_create`).
+    pub unique_property: Option<UniqueProperty>,
     /// Records, pager and the other particulars of HubSpot's answer.
     pub shape: Shape,
 }

@@ -7,6 +7,7 @@ mod input;
 mod pages;
 mod properties;
 mod proxy;
+mod settle;
 mod window;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub struct ApiClient {
 struct Outgoing {
     url: String,
     body: Option<Value>,
+    /// Another verb than the method's (a lookup made on a create's behalf).
+    verb: Option<reqwest::Method>,
 }
 
 /// One HTTP answer from HubSpot, or why none arrived.
@@ -125,10 +128,14 @@ impl ApiClient {
             _ => {
                 // One answer as HubSpot gives it (a page keeps its shape: `Data::First`).
                 let outgoing = self.request(method, input, input.paging.after.as_deref());
-                match self.send(method, &outgoing, caller).await {
-                    Ok(page) => Ok(split_page(method, page, since)),
-                    Err(e) => Err(e),
-                }
+                let sent = match self.send(method, &outgoing, caller).await {
+                    Err(lost) if lost.code == "outcome_unknown" => {
+                        self.settle_lost_create(method, input, &outgoing, caller, lost)
+                            .await
+                    }
+                    other => other,
+                };
+                sent.map(|page| split_page(method, page, since))
             }
         };
         if method.writes && method.path.family == Family::Properties {
@@ -240,7 +247,13 @@ impl ApiClient {
         let sent_at = tokio::time::Instant::now();
         let mut request = self
             .http
-            .request(http_method(method.verb), &outgoing.url)
+            .request(
+                outgoing
+                    .verb
+                    .clone()
+                    .unwrap_or_else(|| http_method(method.verb)),
+                &outgoing.url,
+            )
             .bearer_auth(caller.access_token);
         if let Some(body) = &outgoing.body {
             request = request.json(body);
@@ -402,7 +415,11 @@ impl ApiClient {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&encoded.join("&"));
         }
-        Outgoing { url, body }
+        Outgoing {
+            url,
+            body,
+            verb: None,
+        }
     }
 }
 

@@ -179,6 +179,7 @@ impl ApiClient {
         let outgoing = Outgoing {
             url: self.config.api(&self.config.method_path(&method.path)),
             body: Some(body),
+            verb: None,
         };
         self.send(method, &outgoing, caller).await
     }

@@ -165,6 +165,8 @@ pub struct Options {
     pub allowed_return_origins: Vec<String>,
     /// How often the server sweeps expired values (default: every 10 minutes).
     pub sweep_interval: Option<Duration>,
+    /// How long Spokes waits for HubSpot (default 30 s).
+    pub request_timeout_secs: Option<u64>,
 }
 
 pub struct TestEnv {
@@ -212,6 +214,9 @@ impl TestEnv {
         .await
         .expect("sim");
         let mut hubspot = spokes_hubspot::HubSpotConfig::pointing_at(&sim.base_url);
+        if let Some(secs) = options.request_timeout_secs {
+            hubspot.request_timeout_secs = secs;
+        }
         let mut outage = None;
         if options.outage_switch {
             let (url, switch) = start_outage_switch(sim.base_url.clone()).await;

@@ -529,17 +529,33 @@ async fn reads_are_retried_and_writes_never_duplicated() {
         StatusCode::SERVICE_UNAVAILABLE,
     )
     .await;
-    // A connection reset after sending: the outcome is unknown, and it is said so.
+    // A connection reset before HubSpot handled the create: the contact is looked up by its
+    // email, is not there, and the create is sent once more.
     env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"reset": true}, "count": 1}))
         .await;
-    env.refused(
+    env.ok(
         &id,
         "contacts.create",
         json!({"fields": {"email": "linus@example.com"}}),
-        StatusCode::BAD_GATEWAY,
-        "outcome_unknown",
     )
     .await;
+    // A company's domain is found only through search, which lags writes: not found, the
+    // outcome stays unknown and is said so.
+    env.sim_fault(json!({"path": "/crm/objects/2026-03/companies", "method": "POST", "fault": {"reset": true}, "count": 1}))
+        .await;
+    let body = env
+        .refused(
+            &id,
+            "companies.create",
+            json!({"fields": {"name": "Initech", "domain": "initech.example"}}),
+            StatusCode::BAD_GATEWAY,
+            "outcome_unknown",
+        )
+        .await;
+    assert_eq!(
+        body["error"]["details"]["looked_up"]["property"], "domain",
+        "{body}"
+    );
     // A 429 is refused before HubSpot acts: retried, created once.
     env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"rate_limit": "TEN_SECONDLY_ROLLING"}, "count": 1}))
         .await;
@@ -551,9 +567,34 @@ async fn reads_are_retried_and_writes_never_duplicated() {
     .await;
     assert_eq!(
         env.sim_count(&id, "contacts").await,
-        2,
+        3,
         "no create was sent twice"
     );
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_found_not_repeated() {
+    let env = TestEnv::with(crate::Options {
+        request_timeout_secs: Some(1),
+        ..crate::Options::default()
+    })
+    .await;
+    let id = env.connected().await;
+    // HubSpot creates the contact, then its answer takes longer than Spokes waits.
+    env.sim_fault(json!({"path": "/crm/objects/2026-03/contacts", "method": "POST", "fault": {"slow_body_ms": 2500}, "count": 1}))
+        .await;
+    let body = env
+        .ok(
+            &id,
+            "contacts.create",
+            json!({"fields": {"email": "ada@example.com"}}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["properties"]["email"], "ada@example.com",
+        "{body}"
+    );
+    assert_eq!(env.sim_count(&id, "contacts").await, 1, "created once");
 }
 
 #[tokio::test]
