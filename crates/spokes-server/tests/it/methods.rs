@@ -597,8 +597,11 @@ async fn a_create_whose_answer_was_lost_is_found_not_repeated() {
     assert_eq!(env.sim_count(&id, "contacts").await, 1, "created once");
 }
 
-#[tokio::test]
-async fn twenty_callers_share_the_portals_budget_without_a_429() {
+/// `per_caller` `contacts.get` calls from each of 20 concurrent callers against the
+/// simulator's 110 per 10 s: none may answer 429, and HubSpot may refuse at most the first
+/// window's learning (the consent's own calls share that window; the limiter learns of them
+/// from HubSpot's headers).
+async fn twenty_callers_within_the_budget(per_caller: usize) {
     let env = TestEnv::start().await;
     let id = env.connected().await;
     let ada = env.new_contact(&id, "ada@example.com").await;
@@ -607,8 +610,6 @@ async fn twenty_callers_share_the_portals_budget_without_a_429() {
         limits["rate_limit_per_10s"], 110,
         "HubSpot's public-app limit"
     );
-
-    // 250 calls: more than two 10-second windows' worth, from 20 callers at once.
     let mut callers = tokio::task::JoinSet::new();
     for _ in 0..20 {
         let request = env
@@ -619,7 +620,7 @@ async fn twenty_callers_share_the_portals_budget_without_a_429() {
             .json(&json!({"parameters": {"id": ada}}));
         callers.spawn(async move {
             let mut statuses = Vec::new();
-            for _ in 0..13 {
+            for _ in 0..per_caller {
                 let response = request
                     .try_clone()
                     .expect("clone")
@@ -632,19 +633,33 @@ async fn twenty_callers_share_the_portals_budget_without_a_429() {
         });
     }
     let statuses: Vec<StatusCode> = callers.join_all().await.into_iter().flatten().collect();
-    assert_eq!(statuses.len(), 260);
+    assert_eq!(statuses.len(), 20 * per_caller);
+    let not_ok: Vec<&StatusCode> = statuses.iter().filter(|s| **s != StatusCode::OK).collect();
     assert!(
-        statuses.iter().all(|s| *s == StatusCode::OK),
-        "{statuses:?}"
+        not_ok.is_empty(),
+        "{} calls failed: {not_ok:?}",
+        not_ok.len()
     );
     let limits = env.sim_json(Method::GET, "/_sim/limits", None).await;
     let refused: u64 = limits["refused"]
         .as_object()
         .map(|r| r.values().filter_map(Value::as_u64).sum())
         .unwrap_or(0);
-    // The consent's own calls (token info, account details) share the first window; the
-    // limiter learns of them from HubSpot's headers.
     assert!(refused <= 2, "HubSpot refused {refused} calls: {limits}");
+}
+
+#[tokio::test]
+async fn twenty_callers_share_the_portals_budget_without_a_429() {
+    // 260 calls: more than two 10-second windows' worth.
+    twenty_callers_within_the_budget(13).await;
+}
+
+/// The burst: 2,000 calls take about three minutes at 110 per 10 s, so `.ci/run`
+/// runs it once, on SQLite, rather than in both test runs.
+#[tokio::test]
+#[ignore = "three minutes; .ci/run runs it once"]
+async fn a_burst_of_two_thousand_calls_from_twenty_callers_meets_no_429() {
+    twenty_callers_within_the_budget(100).await;
 }
 
 #[tokio::test]
