@@ -121,7 +121,9 @@ pub fn redact_url(url: &str) -> String {
 /// Several processes may do this on one database at the same time.
 pub async fn connect(database_url: &str, keys: KeyRing) -> StoreResult<Arc<dyn Store>> {
     match parse_url(database_url)? {
-        Target::Sqlite(options) => open::<sqlx::Sqlite>(options, keys).await,
+        Target::Sqlite(options) => {
+            starting(|| open::<sqlx::Sqlite>(options.clone(), keys.clone())).await
+        }
         Target::Postgres(options) => open::<sqlx::Postgres>(options, keys).await,
     }
 }
@@ -130,9 +132,32 @@ pub async fn connect(database_url: &str, keys: KeyRing) -> StoreResult<Arc<dyn S
 /// oldest first; empty when the schema was already current. Needs no master key.
 pub async fn migrate(database_url: &str) -> StoreResult<Vec<i64>> {
     match parse_url(database_url)? {
-        Target::Sqlite(options) => migrate_only::<sqlx::Sqlite>(options).await,
+        Target::Sqlite(options) => starting(|| migrate_only::<sqlx::Sqlite>(options.clone())).await,
         Target::Postgres(options) => migrate_only::<sqlx::Postgres>(options).await,
     }
+}
+
+/// Processes starting together on a new SQLite file can meet "database is locked" while one of
+/// them switches the file to WAL, a lock SQLite does not wait for: startup tries again a few
+/// times before it gives up.
+async fn starting<T, F, Fut>(attempt: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
+    use backon::Retryable;
+    attempt
+        .retry(
+            backon::ExponentialBuilder::default()
+                .with_min_delay(std::time::Duration::from_millis(50))
+                .with_max_times(6)
+                .with_jitter(),
+        )
+        .when(|err| {
+            matches!(err, StoreError::Database(sqlx::Error::Database(db))
+                if db.code().as_deref() == Some("5") || db.message().contains("database is locked"))
+        })
+        .await
 }
 
 async fn open<DB: backend::Backend>(
