@@ -14,11 +14,14 @@ const REFRESH_FIRST_WAIT: Duration = Duration::from_millis(400);
 /// The waits between the attempts of a token refresh: 400 ms, 800 ms, each plus up to 100 %
 /// jitter.
 pub fn refresh_backoff() -> ExponentialBuilder {
+    refresh_waits().with_jitter()
+}
+
+fn refresh_waits() -> ExponentialBuilder {
     ExponentialBuilder::default()
         .with_min_delay(REFRESH_FIRST_WAIT)
         .with_factor(2.0)
         .with_max_times(REFRESH_ATTEMPTS - 1)
-        .with_jitter()
 }
 
 /// The longest `Retry-After` of the token endpoint that a refresh waits out in place; a longer
@@ -30,10 +33,7 @@ pub const MAX_TOKEN_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// database writes. Sized from the configured timeout so another process never takes over a
 /// refresh that is still running.
 pub fn refresh_lease(request_timeout: Duration) -> Duration {
-    let waits: Duration = ExponentialBuilder::default()
-        .with_min_delay(REFRESH_FIRST_WAIT)
-        .with_factor(2.0)
-        .with_max_times(REFRESH_ATTEMPTS - 1)
+    let waits: Duration = refresh_waits()
         .build()
         // Jitter adds at most the wait itself.
         .map(|wait| wait * 2)

@@ -56,6 +56,14 @@ const MAX_PAGE: u32 = 100;
 /// Attempts of one request whose retry is safe.
 const ATTEMPTS: usize = 3;
 
+/// The waits between attempts of one HubSpot request (method calls and the proxy alike).
+fn request_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_times(ATTEMPTS - 1)
+        .with_jitter()
+}
+
 pub struct ApiClient {
     config: HubSpotConfig,
     http: reqwest::Client,
@@ -198,12 +206,7 @@ impl ApiClient {
             }
         };
         let result = attempt
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(Duration::from_millis(200))
-                    .with_max_times(ATTEMPTS - 1)
-                    .with_jitter(),
-            )
+            .retry(request_backoff())
             .when(|retry| retry.is_safe(method))
             .notify(|retry, wait| {
                 metrics::counter!(

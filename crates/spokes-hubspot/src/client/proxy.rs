@@ -2,9 +2,7 @@
 //! limit and retries, answered as HubSpot answered. Only paths on the configured API host:
 //! no other host, no `..`, no redirect followed (the client follows none).
 
-use std::time::Duration;
-
-use backon::{ExponentialBuilder, Retryable};
+use backon::Retryable;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName};
 
 use super::{ApiClient, Caller, MethodError};
@@ -156,12 +154,7 @@ impl ApiClient {
             Ok(answer)
         };
         let result = attempt
-            .retry(
-                ExponentialBuilder::default()
-                    .with_min_delay(Duration::from_millis(200))
-                    .with_max_times(super::ATTEMPTS - 1)
-                    .with_jitter(),
-            )
+            .retry(super::request_backoff())
             .when(|a| match a {
                 Attempt::Limited(_) => true,
                 Attempt::Failed(_) => idempotent,
