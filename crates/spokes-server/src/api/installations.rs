@@ -52,18 +52,23 @@ async fn load(
     account_id: &str,
     installation_id: &str,
 ) -> ApiResult<Installation> {
-    accounts::load(state, caller, account_id).await?;
-    state
+    caller.check_account(account_id)?;
+    // On every method call: an installation of the account proves the account exists (it
+    // cascades), so the account is read only to say which of the two is missing.
+    let found = state
         .store
         .get_installation(installation_id)
         .await?
-        .filter(|i| i.account_id == account_id)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "installation `{installation_id}` does not exist in account `{account_id}`; \
+        .filter(|i| i.account_id == account_id);
+    if found.is_none() {
+        accounts::load(state, caller, account_id).await?;
+    }
+    found.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "installation `{installation_id}` does not exist in account `{account_id}`; \
                  GET /v1/accounts/{account_id}/connectors lists them"
-            ))
-        })
+        ))
+    })
 }
 
 async fn render(state: &AppState, installation: &Installation) -> ApiResult<Value> {
