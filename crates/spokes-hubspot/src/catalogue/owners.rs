@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 
 use super::crm::{archived_param, param, sets, stamped};
-use super::{ApiPath, Family, JsonType, Location, MethodDef, Paging, Shape, Since, SinceOrder};
+use super::{
+    ApiPath, Data, Family, JsonType, Location, MethodDef, Paging, Shape, Since, SinceOrder,
+};
 
 const CATEGORY: &str = "Owners";
 /// The retired legacy `contacts` scope covered owners too.
@@ -78,7 +80,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
         MethodDef {
             id: "owners.get_by_email".into(),
             name: "Get Owner by Email".into(),
-            description: "The owners with this email address (HubSpot's owners list filtered by `email`, ignoring case): at most one, an empty list when no owner has it.".into(),
+            description: "The owner with this email address (HubSpot's owners list filtered by `email`, ignoring case); `null` when no owner has it.".into(),
             params: vec![
                 param(
                     "email",
@@ -89,6 +91,12 @@ pub(super) fn methods() -> Vec<MethodDef> {
                 ),
                 archived("Look among"),
             ],
+            paging: Paging::None,
+            output: json!({"oneOf": [owner_schema(), {"type": "null"}]}),
+            shape: Shape {
+                data: Data::First,
+                ..Shape::DEFAULT
+            },
             ..base.clone()
         },
         MethodDef {

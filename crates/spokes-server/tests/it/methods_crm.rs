@@ -214,18 +214,10 @@ async fn owners_are_listed_and_found() {
             json!({"parameters": {"email": "Sam.Rivera@acme.example"}}),
         )
         .await;
-    let found = found.as_array().expect("owners");
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0]["firstName"], "Sam");
-    let owner_id = found[0]["id"].as_str().expect("id").to_string();
-    let none = env
-        .data(
-            &id,
-            "owners.get_by_email",
-            json!({"parameters": {"email": "nobody@acme.example"}}),
-        )
-        .await;
-    assert_eq!(none, json!([]));
+    // The owner itself, not a list of one.
+    assert_eq!(found["firstName"], "Sam", "{found}");
+    assert_eq!(found["email"], "sam.rivera@acme.example");
+    let owner_id = found["id"].as_str().expect("id").to_string();
 
     let got = env
         .data(&id, "owners.get", json!({"parameters": {"id": owner_id}}))
@@ -239,6 +231,21 @@ async fn owners_are_listed_and_found() {
         )
         .await;
     assert_eq!(by_user["id"], owner_id.as_str());
+}
+
+#[tokio::test]
+async fn an_unknown_owner_email_answers_null() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let body = env
+        .ok(
+            &id,
+            "owners.get_by_email",
+            json!({"parameters": {"email": "nobody@acme.example"}}),
+        )
+        .await;
+    assert_eq!(body["data"], Value::Null, "{body}");
+    assert!(body["paging"]["next"].is_null(), "one answer: {body}");
 }
 
 #[tokio::test]
