@@ -338,16 +338,7 @@ pub(super) fn window(
             o.category, o.note
         ),
         verb: Verb::Post,
-        params: vec![
-            param(
-                "since",
-                Location::Body,
-                JsonType::String,
-                true,
-                "RFC 3339 time (or Unix milliseconds as text) the window starts at, inclusive.",
-            ),
-            search_properties_param(),
-        ],
+        params: vec![since_param(), search_properties_param()],
         body: Body::Params,
         paging: Paging::Window { date_property },
         ..MethodDef::template(
@@ -357,6 +348,17 @@ pub(super) fn window(
             records_schema(),
         )
     }
+}
+
+/// The `since` of a window method (`Paging::Window`).
+pub(super) fn since_param() -> Param {
+    param(
+        "since",
+        Location::Body,
+        JsonType::String,
+        true,
+        "RFC 3339 time (or Unix milliseconds as text) the window starts at, inclusive.",
+    )
 }
 
 impl MethodDef {

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::crm::{
     archived_param, fixed_path, objects_path, param, properties_param, record_schema,
-    records_schema, search_params, sets, stamped,
+    records_schema, search_params, search_properties_param, sets, since_param, stamped,
 };
-use super::{ApiPath, Body, Data, JsonType, Location, MethodDef, Param, Shape, Verb};
+use super::{ApiPath, Body, Data, JsonType, Location, MethodDef, Paging, Param, Shape, Verb};
 
 const CATEGORY: &str = "Custom Objects";
 const READ: &[&[&str]] = &[&["crm.objects.custom.read"]];
@@ -201,6 +201,9 @@ pub(super) fn methods() -> Vec<MethodDef> {
             ..base.clone()
         }
         .paged(records_schema()),
+        // Custom records carry HubSpot's `hs_createdate` / `hs_lastmodifieddate`.
+        window(&base, "list_new", "hs_createdate", "New", "created"),
+        window(&base, "list_updated", "hs_lastmodifieddate", "Updated", "changed"),
     ];
     let write = base.writing(WRITE);
     methods.extend([
@@ -233,4 +236,29 @@ pub(super) fn methods() -> Vec<MethodDef> {
         },
     ]);
     methods
+}
+
+/// `list_new` / `list_updated`: the records of a custom object type created or changed at or
+/// after `since`, through search windows as for the standard objects.
+fn window(
+    base: &MethodDef,
+    verb: &str,
+    date_property: &'static str,
+    adjective: &str,
+    participle: &str,
+) -> MethodDef {
+    MethodDef {
+        id: format!("custom_objects.{verb}"),
+        name: format!("List {adjective} Custom Object Records"),
+        description: format!(
+            "Records of a custom object type {participle} at or after `since` (by `{date_property}`), oldest first and each exactly once, also beyond HubSpot's 10,000-result search cap and when many share one timestamp."
+        ),
+        verb: Verb::Post,
+        path: objects_path("/{objectType}/search".into()),
+        params: vec![object_type(), since_param(), search_properties_param()],
+        body: Body::Params,
+        paging: Paging::Window { date_property },
+        output: records_schema(),
+        ..base.clone()
+    }
 }

@@ -119,7 +119,7 @@ impl ApiClient {
             "properties": properties,
             "limit": limit,
         });
-        let tied = results(&self.search(method, body, caller).await?);
+        let tied = results(&self.search(method, input, body, caller).await?);
         if let Some((_, last_id)) = tied.last().and_then(|r| date_and_id(r, date_property)) {
             // The next page asks for more at this date first; an empty answer moves on.
             let next = Cursor {
@@ -140,7 +140,7 @@ impl ApiClient {
             "properties": properties,
             "limit": limit,
         });
-        let later = results(&self.search(method, body, caller).await?);
+        let later = results(&self.search(method, input, body, caller).await?);
         let Some(last_date) = later
             .last()
             .and_then(|r| date_and_id(r, date_property))
@@ -170,16 +170,18 @@ impl ApiClient {
         ))
     }
 
+    /// One query of the window, at the method's URL with its path parameters filled in (a
+    /// custom object's `{objectType}`).
     async fn search(
         &self,
         method: &MethodDef,
+        input: &MethodInput,
         body: Value,
         caller: Caller<'_>,
     ) -> Result<Value, MethodError> {
         let outgoing = Outgoing {
-            url: self.config.api(&self.config.method_path(&method.path)),
             body: Some(body),
-            verb: None,
+            ..self.request(method, input, None)
         };
         self.send(method, &outgoing, caller).await
     }

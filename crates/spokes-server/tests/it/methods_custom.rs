@@ -5,6 +5,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use spokes_core::Clock;
 
 use crate::TestEnv;
 
@@ -198,6 +199,111 @@ async fn custom_object_schemas_and_records() {
         StatusCode::NOT_FOUND,
     )
     .await;
+}
+
+/// The ids of `records`.
+fn ids(records: &Value) -> Vec<String> {
+    records
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn custom_records_are_listed_new_and_updated_since_a_time() {
+    let env = TestEnv::start().await;
+    let id = env.connected_for_custom().await;
+    let schema = env
+        .data(
+            &id,
+            "custom_objects.create_schema",
+            json!({"parameters": cars_schema()}),
+        )
+        .await;
+    let type_id = schema["objectTypeId"].as_str().expect("objectTypeId");
+    let create = |model: &'static str| {
+        let env = &env;
+        let id = &id;
+        async move {
+            let record = env
+                .data(
+                    id,
+                    "custom_objects.create",
+                    json!({"parameters": {"objectType": type_id, "properties": {"model": model}}}),
+                )
+                .await;
+            record["id"].as_str().expect("id").to_string()
+        }
+    };
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(10));
+    let old = create("Model T").await;
+    create("Beetle").await;
+    pause().await;
+    let since = spokes_core::SystemClock.now_ms().to_string();
+    pause().await;
+    let mut new = Vec::new();
+    for model in ["Mini", "Golf", "Polo"] {
+        new.push(create(model).await);
+        pause().await;
+    }
+
+    // By type id and by fully qualified name: exactly the records created since, oldest first.
+    for object_type in [type_id, "p24682001_cars"] {
+        let listed = env
+            .data(
+                &id,
+                "custom_objects.list_new",
+                json!({"parameters": {"objectType": object_type, "since": since, "properties": ["model"]}, "paging": {"all": true}}),
+            )
+            .await;
+        assert_eq!(ids(&listed), new, "{object_type}: {listed}");
+        assert_eq!(listed[0]["properties"]["model"], "Mini");
+    }
+    // Page by page (a window query or two each), the cursors lead through them once each.
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let mut input =
+            json!({"parameters": {"objectType": type_id, "since": since}, "paging": {"limit": 2}});
+        if let Some(after) = &after {
+            input["paging"]["after"] = json!(after);
+        }
+        let page = env.ok(&id, "custom_objects.list_new", input).await;
+        paged.extend(ids(&page["data"]));
+        match page["paging"]["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, new);
+
+    // A change moves an older record into the updated window, after the new ones.
+    env.data(
+        &id,
+        "custom_objects.update",
+        json!({"parameters": {"objectType": type_id, "id": old, "properties": {"year": 1927}}}),
+    )
+    .await;
+    let updated = env
+        .data(
+            &id,
+            "custom_objects.list_updated",
+            json!({"parameters": {"objectType": type_id, "since": since}, "paging": {"all": true}}),
+        )
+        .await;
+    let mut expected = new.clone();
+    expected.push(old);
+    assert_eq!(ids(&updated), expected, "{updated}");
+    let none = env
+        .data(
+            &id,
+            "custom_objects.list_new",
+            json!({"parameters": {"objectType": type_id, "since": "2999-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(none, json!([]));
 }
 
 #[tokio::test]
