@@ -8,8 +8,10 @@
 
 use serde_json::{Value, json};
 
-use super::crm::{OBJECTS, ObjectType, fixed_path, param, sets};
-use super::{ApiPath, Body, Family, JsonType, Location, MethodDef, Paging, ScopeSets, Verb};
+use super::crm::{OBJECTS, ObjectType, fixed_path, param, records_schema, sets};
+use super::{
+    ApiPath, Body, Composite, Family, JsonType, Location, MethodDef, Paging, ScopeSets, Verb,
+};
 
 /// The standard object type named `plural` (contacts, companies, deals, …).
 pub(super) fn object(plural: &str) -> &'static ObjectType {
@@ -197,6 +199,42 @@ fn associated(
     }
 }
 
+/// `deals.products`: the products of a deal's line items. HubSpot ties products to deals
+/// only through line items, so the client makes it of three requests (`Composite`); the
+/// path shown is the first, the deal's line items.
+fn deal_products(deals: &ObjectType, line_items: &ObjectType, products: &ObjectType) -> MethodDef {
+    MethodDef {
+        id: "deals.products".into(),
+        name: "Get Products For Deal".into(),
+        description: format!(
+            "The products on a deal's line items, each once, in the order of the line items (by id): HubSpot reaches them through the deal's line items (every page), their `hs_product_id` and a batch read of the products. Line items without a product, and products deleted since, are left out; a deal without line items (or an unknown deal) has none.{}",
+            products.note
+        ),
+        params: vec![
+            record_param(deals),
+            param(
+                "properties",
+                Location::Query,
+                JsonType::String,
+                false,
+                "Comma-separated product property names to return (default: HubSpot's default set).",
+            ),
+        ],
+        composite: Some(Composite::DealProducts),
+        ..MethodDef::template(
+            products.category,
+            fixed_path(format!(
+                "/crm/v4/objects/{}/{{{}}}/associations/{}",
+                deals.plural,
+                id_name(deals),
+                line_items.plural
+            )),
+            both(&read_pair(deals, line_items), &sets(products.read)),
+            records_schema(),
+        )
+    }
+}
+
 fn batch(id: &str, name: &str, action: &str, description: &str, inputs: &str) -> MethodDef {
     let object_type = |name: &str, side: &str| {
         param(
@@ -241,6 +279,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
     let companies = object("companies");
     let deals = object("deals");
     let line_items = object("line_items");
+    let products = object("products");
     vec![
         batch(
             "associations.batch_create",
@@ -299,6 +338,7 @@ pub(super) fn methods() -> Vec<MethodDef> {
             deals,
             line_items,
         ),
+        deal_products(deals, line_items, products),
     ]
 }
 
@@ -326,6 +366,30 @@ mod tests {
                 &["crm.objects.deals.read", "crm.objects.line_items.read"],
                 &["crm.objects.deals.read", "e-commerce"],
                 &["contacts", "crm.objects.line_items.read"],
+                &["contacts", "e-commerce"],
+            ])
+        );
+    }
+
+    #[test]
+    fn a_deals_products_take_the_deal_line_item_and_product_reads() {
+        let method = crate::catalogue::find("deals.products").expect("deals.products");
+        assert_eq!(method.composite, Some(Composite::DealProducts));
+        assert_eq!(method.category, "Products");
+        assert_eq!(
+            method.scopes,
+            sets(&[
+                &[
+                    "crm.objects.deals.read",
+                    "crm.objects.line_items.read",
+                    "crm.objects.products.read"
+                ],
+                &["crm.objects.deals.read", "e-commerce"],
+                &[
+                    "contacts",
+                    "crm.objects.line_items.read",
+                    "crm.objects.products.read"
+                ],
                 &["contacts", "e-commerce"],
             ])
         );

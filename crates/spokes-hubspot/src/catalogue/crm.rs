@@ -386,6 +386,7 @@ impl MethodDef {
             absent_is_null: false,
             unique_property: None,
             shape: Shape::DEFAULT,
+            composite: None,
         }
     }
 

@@ -261,6 +261,15 @@ pub enum UniqueProperty {
     Searched(&'static str),
 }
 
+/// A method HubSpot answers only through several requests, with call code of its own in
+/// the client; its `path` is the first of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Composite {
+    /// A deal's products (`client::deal_products`): HubSpot ties products to deals only
+    /// through line items.
+    DealProducts,
+}
+
 /// Scope alternatives: the method may run when every scope of at least one set is granted.
 pub type ScopeSets = Vec<Vec<String>>;
 
@@ -292,6 +301,8 @@ pub struct MethodDef {
     pub unique_property: Option<UniqueProperty>,
     /// Records, pager and the other particulars of HubSpot's answer.
     pub shape: Shape,
+    /// Set when HubSpot's shape forces several requests (see [`Composite`]).
+    pub composite: Option<Composite>,
 }
 
 impl MethodDef {

@@ -11,6 +11,7 @@ mod methods_crm;
 mod methods_custom;
 mod methods_errors;
 mod methods_more;
+mod methods_products;
 mod methods_stream;
 mod openapi;
 mod secrets;
