@@ -1,7 +1,9 @@
 //! One generic client that executes any catalogue method from its definition: validates the
 //! input, builds the HubSpot request, follows pages, retries what is safe to retry and
-//! normalises HubSpot's errors. No method has call code of its own.
+//! normalises HubSpot's errors. No method has call code of its own unless HubSpot's shape
+//! forces it (`deal_products`).
 
+mod deal_products;
 mod error;
 mod input;
 mod pages;
@@ -17,7 +19,7 @@ use backon::{ExponentialBuilder, Retryable};
 use serde_json::{Map, Value};
 
 use crate::catalogue::{
-    Body, Data, Family, Location, MethodDef, Pager, Paging, Shape, SinceOrder, Verb,
+    Body, Composite, Data, Family, Location, MethodDef, Pager, Paging, Shape, SinceOrder, Verb,
 };
 use crate::config::HubSpotConfig;
 use crate::limiter::{After429, PortalKey, RateHeaders, RateLimiter};
@@ -115,6 +117,9 @@ impl ApiClient {
     ) -> Result<MethodOutput, MethodError> {
         let since = self.prepare(method, input, caller).await?;
         let result = match method.paging {
+            _ if method.composite == Some(Composite::DealProducts) => {
+                self.deal_products(method, input, caller).await
+            }
             Paging::Cursor | Paging::Window { .. } if input.paging.all => {
                 let pages = Pages::start(method, input, since)?;
                 self.collect_pages(method, input, pages, caller)
