@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use spokes_core::token::sha256_hex;
-use spokes_core::{IdempotencyClaim, Installation};
+use spokes_core::{IdempotencyClaim, Installation, TokenSet};
 use spokes_hubspot::catalogue::MethodDef;
 use spokes_hubspot::{MethodError, MethodInput, MethodOutput};
 
@@ -27,6 +27,7 @@ impl Methods {
     pub(crate) async fn call_once(
         &self,
         installation: &Installation,
+        tokens: Option<&TokenSet>,
         method: &MethodDef,
         input: &MethodInput,
         key: &str,
@@ -52,7 +53,7 @@ impl Methods {
                 .map_err(store_error)?;
             match claim {
                 IdempotencyClaim::Claimed => {
-                    let result = self.run(installation, method, input).await;
+                    let result = self.run(installation, tokens, method, input).await;
                     let stored = if result.as_ref().is_err_and(did_nothing) {
                         // A retry with the key may try again.
                         self.store.release_idempotency_key(&key_hash).await

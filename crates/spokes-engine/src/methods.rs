@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use spokes_core::{Clock, ExposeSecret, Installation, InstallationStatus, Secret};
+use spokes_core::{Clock, ExposeSecret, Installation, InstallationStatus, Secret, TokenSet};
 use spokes_hubspot::catalogue::MethodDef;
 use spokes_hubspot::client::{Caller, Pages, ProxyAnswer};
 use spokes_hubspot::limiter::RateLimiter;
@@ -38,17 +38,22 @@ impl Methods {
     }
 
     /// Runs `method` on the installation's portal; a write with an `idempotency_key` runs
-    /// at most once per key.
+    /// at most once per key. `stored` are the installation's tokens when they were read
+    /// with it (else they are read here).
     pub async fn call(
         &self,
         installation: &Installation,
+        stored: Option<&TokenSet>,
         method: &MethodDef,
         input: &MethodInput,
         idempotency_key: Option<&str>,
     ) -> Result<MethodOutput, MethodError> {
         match idempotency_key {
-            Some(key) if method.writes => self.call_once(installation, method, input, key).await,
-            _ => self.run(installation, method, input).await,
+            Some(key) if method.writes => {
+                self.call_once(installation, stored, method, input, key)
+                    .await
+            }
+            _ => self.run(installation, stored, method, input).await,
         }
     }
 
@@ -56,6 +61,7 @@ impl Methods {
     pub(crate) async fn run(
         &self,
         installation: &Installation,
+        stored: Option<&TokenSet>,
         method: &MethodDef,
         input: &MethodInput,
     ) -> Result<MethodOutput, MethodError> {
@@ -64,7 +70,7 @@ impl Methods {
             gate(installation, method)?;
             let token = self
                 .tokens
-                .access_token(installation)
+                .access_token_with(installation, stored)
                 .await
                 .map_err(token_error)?;
             self.client
@@ -84,6 +90,7 @@ impl Methods {
     pub async fn call_stream(
         self: &Arc<Self>,
         installation: Installation,
+        stored: Option<&TokenSet>,
         method: &'static MethodDef,
         input: MethodInput,
     ) -> Result<MethodStream, MethodError> {
@@ -92,7 +99,7 @@ impl Methods {
             gate(&installation, method)?;
             let token = self
                 .tokens
-                .access_token(&installation)
+                .access_token_with(&installation, stored)
                 .await
                 .map_err(token_error)?;
             let pages = self
@@ -362,6 +369,7 @@ impl Methods {
     pub async fn proxy(
         &self,
         installation: &Installation,
+        stored: Option<&TokenSet>,
         verb: reqwest::Method,
         path_and_query: &str,
         content_type: Option<&str>,
@@ -369,7 +377,7 @@ impl Methods {
     ) -> Result<ProxyAnswer, MethodError> {
         let token = self
             .tokens
-            .access_token(installation)
+            .access_token_with(installation, stored)
             .await
             .map_err(token_error)?;
         self.client

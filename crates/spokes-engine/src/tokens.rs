@@ -99,7 +99,20 @@ impl TokenManager {
 
     /// A valid access token for the installation, refreshing it first when near expiry.
     pub async fn access_token(&self, installation: &Installation) -> Result<Secret, TokenError> {
+        self.access_token_with(installation, None).await
+    }
+
+    /// Like [`TokenManager::access_token`], given the tokens that were read in the same row
+    /// as `installation` (`Store::load_call`): when they are fresh, no read is needed.
+    pub async fn access_token_with(
+        &self,
+        installation: &Installation,
+        stored: Option<&TokenSet>,
+    ) -> Result<Secret, TokenError> {
         check_status(installation)?;
+        if let Some(tokens) = stored.filter(|t| self.is_fresh(t)) {
+            return Ok(tokens.access_token.clone());
+        }
         let id = installation.id.as_str();
         if let Some(token) = self.fresh_stored(id).await? {
             return Ok(token);

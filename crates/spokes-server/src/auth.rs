@@ -1,11 +1,13 @@
 //! Partner API authentication: `Authorization: Bearer <key>`; keys are stored as SHA-256.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use spokes_core::token::sha256_hex;
+use spokes_core::{ApiKey, Installation, TokenSet};
 
 use crate::AppState;
+use crate::api::accounts;
 use crate::error::ApiError;
 
 /// The authenticated caller of a `/v1` route.
@@ -52,39 +54,99 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let unauthorized = |message: &str| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                message.to_string(),
-            )
+        let key_hash = sha256_hex(bearer_key(parts)?.as_bytes());
+        let found = state.store.find_api_key_by_hash(&key_hash).await?;
+        caller_of(found)
+    }
+}
+
+/// The caller of a route under `/v1/accounts/{account}/connectors/{installation}/…` that
+/// acts on the installation (method calls, the proxy), with the installation and its tokens,
+/// read with the key in one query: the method-call path's only read when the token is fresh.
+pub struct InstallationCaller {
+    pub installation: Installation,
+    pub tokens: Option<TokenSet>,
+}
+
+impl FromRequestParts<AppState> for InstallationCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key_hash = sha256_hex(bearer_key(parts)?.as_bytes());
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_request", e.body_text()))?;
+        let param = |name: &str| {
+            params
+                .iter()
+                .find_map(|(k, v)| (k == name).then(|| v.to_string()))
+                .unwrap_or_default()
         };
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                unauthorized(
-                    "send an API key as `Authorization: Bearer <key>`; create one with `spokes keys create`",
-                )
-            })?;
-        let key = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <key>`"))?;
-        let found = state
-            .store
-            .find_api_key_by_hash(&sha256_hex(key.as_bytes()))
-            .await?;
-        match found {
-            Some(api_key) if api_key.revoked_at.is_none() => Ok(Caller {
-                account_id: api_key.account_id,
+        let (account_id, installation_id) = (param("account"), param("installation"));
+        let found = state.store.load_call(&key_hash, &installation_id).await?;
+        let (key, installation) = match found {
+            Some(found) => (Some(found.key), found.installation),
+            None => (None, None),
+        };
+        let caller = caller_of(key)?;
+        caller.check_account(&account_id)?;
+        match installation.filter(|(i, _)| i.account_id == account_id) {
+            Some((installation, tokens)) => Ok(Self {
+                installation,
+                tokens,
             }),
-            _ => Err(unauthorized(
-                "the API key is not valid or was revoked; create a new one with `spokes keys create`",
-            )),
+            None => {
+                // An installation of the account proves the account exists (it cascades), so
+                // the account is read only to say which of the two is missing.
+                accounts::load(state, &caller, &account_id).await?;
+                Err(installation_not_found(&account_id, &installation_id))
+            }
         }
+    }
+}
+
+pub fn installation_not_found(account_id: &str, installation_id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "installation `{installation_id}` does not exist in account `{account_id}`; \
+         GET /v1/accounts/{account_id}/connectors lists them"
+    ))
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        message.to_string(),
+    )
+}
+
+/// The key of `Authorization: Bearer <key>`.
+fn bearer_key(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| {
+            unauthorized(
+                "send an API key as `Authorization: Bearer <key>`; create one with `spokes keys create`",
+            )
+        })?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <key>`"))
+}
+
+/// The caller of a key found by its hash: none, or a revoked one, is refused.
+fn caller_of(found: Option<ApiKey>) -> Result<Caller, ApiError> {
+    match found {
+        Some(api_key) if api_key.revoked_at.is_none() => Ok(Caller {
+            account_id: api_key.account_id,
+        }),
+        _ => Err(unauthorized(
+            "the API key is not valid or was revoked; create a new one with `spokes keys create`",
+        )),
     }
 }

@@ -52,6 +52,14 @@ pub struct ResealBatch {
     pub next: Option<ResealCursor>,
 }
 
+/// What [`Store::load_call`] read: a key (maybe revoked) and the installation it was asked
+/// for, if it exists, with its tokens, if it has any.
+#[derive(Debug)]
+pub struct KeyAndInstallation {
+    pub key: ApiKey,
+    pub installation: Option<(Installation, Option<TokenSet>)>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`, for logs and `config check`.
@@ -63,6 +71,14 @@ pub trait Store: Send + Sync + 'static {
     // --- API keys
     async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
     async fn find_api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    /// The key with this hash and, read in the same query, installation `installation_id`
+    /// with its tokens: everything a partner's call on an installation needs in one round
+    /// trip (the method-call path). `None` when no key has this hash.
+    async fn load_call(
+        &self,
+        key_hash: &str,
+        installation_id: &str,
+    ) -> StoreResult<Option<KeyAndInstallation>>;
     async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>>;
     /// False when no unrevoked key has that id. Ends the key's console sessions too.
     async fn revoke_api_key(&self, id: &str, at: UnixMillis) -> StoreResult<bool>;

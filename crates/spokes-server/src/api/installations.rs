@@ -16,7 +16,7 @@ use spokes_hubspot::{MethodInput, catalogue};
 use super::accounts;
 use super::connectors::{property_error, unknown_connector};
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, InstallationCaller, installation_not_found};
 use crate::error::{ApiError, ApiResult};
 use crate::json::{ApiJson, OptionalJson};
 use crate::openapi::schema::{self, ErrorBody};
@@ -63,12 +63,7 @@ async fn load(
     if found.is_none() {
         accounts::load(state, caller, account_id).await?;
     }
-    found.ok_or_else(|| {
-        ApiError::not_found(format!(
-            "installation `{installation_id}` does not exist in account `{account_id}`; \
-                 GET /v1/accounts/{account_id}/connectors lists them"
-        ))
-    })
+    found.ok_or_else(|| installation_not_found(account_id, installation_id))
 }
 
 async fn render(state: &AppState, installation: &Installation) -> ApiResult<Value> {
@@ -349,8 +344,11 @@ pub async fn auth_link(
 )]
 pub async fn call_method(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((account_id, installation_id, method_id)): Path<(String, String, String)>,
+    InstallationCaller {
+        installation,
+        tokens,
+    }: InstallationCaller,
+    Path((_, _, method_id)): Path<(String, String, String)>,
     headers: HeaderMap,
     OptionalJson(input): OptionalJson<MethodInput>,
 ) -> ApiResult<axum::response::Response> {
@@ -381,7 +379,6 @@ pub async fn call_method(
         out.into()
     }
 
-    let installation = load(&state, &caller, &account_id, &installation_id).await?;
     let method = catalogue::find(&method_id).ok_or_else(|| unknown_method(&method_id))?;
     let wants_ndjson = headers
         .get_all(axum::http::header::ACCEPT)
@@ -401,7 +398,7 @@ pub async fn call_method(
         // Reads only: idempotency keys do not apply.
         let stream = state
             .methods
-            .call_stream(installation, method, input)
+            .call_stream(installation, tokens.as_ref(), method, input)
             .await?;
         let body = futures_util::stream::unfold(Some(stream), |stream| async move {
             let mut stream = stream?;
@@ -428,7 +425,7 @@ pub async fn call_method(
     };
     let output = state
         .methods
-        .call(&installation, method, &input, key)
+        .call(&installation, tokens.as_ref(), method, &input, key)
         .await?;
     let mut answer = json!({ "data": output.data });
     if method.paging != catalogue::Paging::None {
@@ -475,14 +472,16 @@ pub fn unknown_method(id: &str) -> ApiError {
 )]
 pub async fn proxy(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((account_id, installation_id, path)): Path<(String, String, String)>,
+    InstallationCaller {
+        installation,
+        tokens,
+    }: InstallationCaller,
+    Path((_, _, path)): Path<(String, String, String)>,
     verb: axum::http::Method,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> ApiResult<axum::response::Response> {
-    let installation = load(&state, &caller, &account_id, &installation_id).await?;
     let mut path_and_query = format!("/{path}");
     if let Some(query) = uri.query() {
         path_and_query.push('?');
@@ -493,7 +492,14 @@ pub async fn proxy(
         .and_then(|v| v.to_str().ok());
     let answer = state
         .methods
-        .proxy(&installation, verb, &path_and_query, content_type, body)
+        .proxy(
+            &installation,
+            tokens.as_ref(),
+            verb,
+            &path_and_query,
+            content_type,
+            body,
+        )
         .await?;
     let mut response = axum::response::Response::new(axum::body::Body::from(answer.body));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);

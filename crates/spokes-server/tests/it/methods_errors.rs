@@ -1,12 +1,13 @@
 //! HubSpot's refusals that Spokes' own checks cannot foresee, each as its stable code: the
-//! paid Sales Hub seat, HubSpot's own `MISSING_SCOPES`, and the daily limit.
+//! paid Sales Hub seat, HubSpot's own `MISSING_SCOPES`, and the daily limit; and whose
+//! installations a key reaches.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use spokes_core::{Installation, InstallationStatus, PortalDetails, Secret, TokenSet};
 use spokes_store::AuthState;
 
-use crate::TestEnv;
+use crate::{TestEnv, read};
 
 impl TestEnv {
     /// An installation of `portal` whose tokens the simulator issued with `scopes` directly
@@ -145,4 +146,91 @@ async fn the_daily_limit_is_reported_not_retried() {
     assert_eq!(body["error"]["details"]["policy"], "DAILY");
     let faults: Value = env.sim_json(Method::GET, "/_sim/faults", None).await;
     assert_eq!(faults["injected"], 1, "sent once, not retried: {faults}");
+}
+
+/// Method calls and the proxy read the key and the installation in one query: the key, its
+/// account and the installation's account are each checked.
+#[tokio::test]
+async fn calls_reach_only_the_keys_own_accounts_installations() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let (status, _) = env
+        .send_json(
+            Method::POST,
+            "/v1/accounts",
+            json!({"id": "beta", "name": "Beta"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let routes = [
+        (
+            Method::POST,
+            format!("/v1/accounts/{{account}}/connectors/{id}/methods/account.get"),
+        ),
+        (
+            Method::GET,
+            format!("/v1/accounts/{{account}}/connectors/{id}/proxy/account-info/2026-03/details"),
+        ),
+    ];
+    let beta_key = env.create_key(Some("beta")).await;
+    let acme_key = env.create_key(Some("acme")).await;
+    for (verb, route) in &routes {
+        let call = |key: &str, account: &str| {
+            let request = env
+                .request_as(key, verb.clone(), &route.replace("{account}", account))
+                .json(&json!({}));
+            async move { read(request.send().await.expect("send")).await }
+        };
+        let (status, _) = call(&env.key, "acme").await;
+        assert_eq!(status, StatusCode::OK, "{route}");
+        let (status, _) = call(&acme_key, "acme").await;
+        assert_eq!(status, StatusCode::OK, "{route}");
+        // The installation is acme's, not beta's.
+        let (status, body) = call(&env.key, "beta").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{route}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not exist in account `beta`"),
+            "{body}"
+        );
+        let (status, _) = call(&beta_key, "beta").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{route}");
+        // A key of beta sees no other account.
+        let (status, body) = call(&beta_key, "acme").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{route}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("account `acme` does not exist"),
+            "{body}"
+        );
+        let (status, _) = call(&env.key, "nobody").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{route}");
+        let (status, _) = call("spk_wrong", "acme").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{route}");
+    }
+    // A key revoked (here straight in the database, as another process would) is refused at once.
+    let hash = spokes_core::token::sha256_hex(acme_key.as_bytes());
+    let key_id = env
+        .store
+        .find_api_key_by_hash(&hash)
+        .await
+        .expect("read")
+        .expect("key")
+        .id;
+    assert!(env.store.revoke_api_key(&key_id, 1).await.expect("revoke"));
+    for (verb, route) in &routes {
+        let (status, body) = read(
+            env.request_as(&acme_key, verb.clone(), &route.replace("{account}", "acme"))
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{route}: {body}");
+    }
 }

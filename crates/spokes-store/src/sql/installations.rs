@@ -1,11 +1,12 @@
 //! Installations: create, read, list, delete.
 
-use spokes_core::Installation;
+use spokes_core::{ApiKey, Installation};
 use sqlx::Pool;
 
-use crate::StoreResult;
 use crate::backend::{Backend, sql};
-use crate::rows;
+use crate::rows::{self, RowExt};
+use crate::seal::KeyRing;
+use crate::{KeyAndInstallation, StoreResult};
 
 macro_rules! installation_columns {
     () => {
@@ -64,6 +65,44 @@ pub(crate) async fn get_installation<DB: Backend>(
     .as_ref()
     .map(rows::installation)
     .transpose()
+}
+
+/// The key and the installation with its tokens in one query: the key's columns are
+/// prefixed `key_`, the installation's are its own (all NULL when it does not exist).
+pub(crate) async fn load_call<DB: Backend>(
+    pool: &Pool<DB>,
+    keys: &KeyRing,
+    key_hash: &str,
+    installation_id: &str,
+) -> StoreResult<Option<KeyAndInstallation>> {
+    let Some(row) = sql::<DB>(
+        "SELECT k.id AS key_id, k.name AS key_name, k.account_id AS key_account_id, \
+         k.created_at AS key_created_at, k.revoked_at AS key_revoked_at, \
+         i.id, i.account_id, i.connector, i.name, i.properties, i.status, i.portal, \
+         i.last_error, i.token_expires_at, i.auth_version, i.created_at, i.updated_at, \
+         i.access_token_sealed, i.refresh_token_sealed, i.token_client_id \
+         FROM api_keys k LEFT JOIN installations i ON i.id = $2 WHERE k.key_hash = $1",
+    )
+    .bind(key_hash)
+    .bind(installation_id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let key = ApiKey {
+        id: row.text("key_id")?,
+        name: row.text("key_name")?,
+        key_hash: key_hash.to_string(),
+        account_id: row.opt_text("key_account_id")?,
+        created_at: row.int("key_created_at")?,
+        revoked_at: row.opt_int("key_revoked_at")?,
+    };
+    let installation = match row.opt_text("id")? {
+        Some(id) => Some((rows::installation(&row)?, rows::tokens(&row, keys, &id)?)),
+        None => None,
+    };
+    Ok(Some(KeyAndInstallation { key, installation }))
 }
 
 pub(crate) async fn list_installations<DB: Backend>(

@@ -30,7 +30,7 @@ use sqlx::Pool;
 use crate::backend::{Backend, sql};
 use crate::seal::KeyRing;
 use crate::store::{ResealBatch, ResealCursor};
-use crate::{AuthState, Store, StoreResult};
+use crate::{AuthState, KeyAndInstallation, Store, StoreResult};
 
 /// A [`Store`] on a pool of either backend.
 pub(crate) struct SqlStore<DB: Backend> {
@@ -72,6 +72,14 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     async fn find_api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>> {
         keys::find_api_key_by_hash(&self.pool, key_hash).await
+    }
+
+    async fn load_call(
+        &self,
+        key_hash: &str,
+        installation_id: &str,
+    ) -> StoreResult<Option<KeyAndInstallation>> {
+        installations::load_call(&self.pool, &self.keys, key_hash, installation_id).await
     }
 
     async fn list_api_keys(&self) -> StoreResult<Vec<ApiKey>> {

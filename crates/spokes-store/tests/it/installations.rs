@@ -1,5 +1,5 @@
 use spokes_core::ExposeSecret;
-use spokes_core::{InstallationStatus, LastError};
+use spokes_core::{ApiKey, InstallationStatus, LastError};
 use spokes_store::{AuthState, StoreError};
 
 use crate::support::{Harness, T0, account, installation, portal, tokens};
@@ -312,4 +312,62 @@ async fn set_last_error_leaves_status_tokens_and_version_alone() {
     assert_eq!(cleared.last_error, None);
     assert!(store.get_tokens("inst_1").await.unwrap().is_some());
     assert!(!store.set_last_error("nope", None, T0 + 3).await.unwrap());
+}
+
+#[tokio::test]
+async fn load_call_reads_the_key_and_the_installation_with_its_tokens_at_once() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    let (_, first) = h.seed().await;
+    let key = ApiKey {
+        id: "key_1".to_owned(),
+        name: "partner".to_owned(),
+        key_hash: "hash-1".to_owned(),
+        account_id: Some("acme".to_owned()),
+        created_at: T0,
+        revoked_at: None,
+    };
+    store.create_api_key(&key).await.unwrap();
+
+    assert!(
+        store
+            .load_call("no-such-hash", "inst_1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let found = store.load_call("hash-1", "nope").await.unwrap().unwrap();
+    assert_eq!(found.key, key);
+    assert!(found.installation.is_none());
+    let found = store.load_call("hash-1", "inst_1").await.unwrap().unwrap();
+    let (installation, stored) = found.installation.unwrap();
+    assert_eq!(installation, first);
+    assert!(stored.is_none(), "not connected yet");
+
+    let state = AuthState {
+        status: InstallationStatus::Authenticated,
+        portal: Some(portal(777)),
+        last_error: None,
+        tokens: Some(tokens("access-1", "refresh-1", T0 + 1_800_000)),
+    };
+    assert!(
+        store
+            .save_auth_state("inst_1", &state, T0 + 10, None)
+            .await
+            .unwrap()
+    );
+    let found = store.load_call("hash-1", "inst_1").await.unwrap().unwrap();
+    let (installation, stored) = found.installation.unwrap();
+    assert_eq!(
+        installation,
+        store.get_installation("inst_1").await.unwrap().unwrap()
+    );
+    let stored = stored.unwrap();
+    assert_eq!(stored.access_token.expose_secret(), "access-1");
+    assert_eq!(stored.refresh_token.expose_secret(), "refresh-1");
+    assert_eq!(stored.expires_at, T0 + 1_800_000);
+
+    assert!(store.revoke_api_key("key_1", T0 + 20).await.unwrap());
+    let found = store.load_call("hash-1", "inst_1").await.unwrap().unwrap();
+    assert_eq!(found.key.revoked_at, Some(T0 + 20));
 }
