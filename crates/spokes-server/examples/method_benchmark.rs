@@ -28,6 +28,8 @@ struct Options {
     calls: usize,
     contacts: usize,
     seconds: u64,
+    /// Length of the run against HubSpot's budget (0: skipped).
+    saturate: u64,
 }
 
 fn options() -> Result<Options, String> {
@@ -35,6 +37,7 @@ fn options() -> Result<Options, String> {
         calls: 2_000,
         contacts: 100_000,
         seconds: 5,
+        saturate: 60,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -48,6 +51,7 @@ fn options() -> Result<Options, String> {
             "--calls" => o.calls = number("--calls")?,
             "--contacts" => o.contacts = number("--contacts")?,
             "--seconds" => o.seconds = number("--seconds")? as u64,
+            "--saturate" => o.saturate = number("--saturate")? as u64,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -82,7 +86,37 @@ struct Setup {
     installation: String,
     token: String,
     http: reqwest::Client,
+    store: Arc<dyn spokes_store::Store>,
     _dir: TempDir,
+}
+
+/// A Spokes server on `listener` over `store`, calling HubSpot as `hubspot` says.
+fn start_spokes(
+    listener: TcpListener,
+    store: Arc<dyn spokes_store::Store>,
+    hubspot: spokes_hubspot::HubSpotConfig,
+) {
+    let public_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let config = ServerConfig {
+        public_url,
+        allowed_return_origins: vec![],
+        allow_loopback_return_urls: true,
+        admin_password: None,
+        refuse_test_accounts: false,
+        refuse_shared_portals: false,
+        refresh_margin: Duration::from_secs(300),
+        failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
+        events: None,
+        hubspot,
+        sweep_interval: Duration::from_secs(600),
+        console_secret: spokes_core::Secret::from("bench"),
+    };
+    let state = AppState::new(config, store, Arc::new(SystemClock));
+    tokio::spawn(spokes_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
 }
 
 async fn bind() -> (TcpListener, String) {
@@ -120,26 +154,7 @@ async fn setup() -> Setup {
     // The simulator's limits are off: so is Spokes' budget, to measure the layer itself.
     hubspot.rate_limit_per_10s = 1_000_000;
     hubspot.search_per_second = 1_000_000;
-    let config = ServerConfig {
-        public_url: spokes.clone(),
-        allowed_return_origins: vec![],
-        allow_loopback_return_urls: true,
-        admin_password: None,
-        refuse_test_accounts: false,
-        refuse_shared_portals: false,
-        refresh_margin: Duration::from_secs(300),
-        failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
-        events: None,
-        hubspot,
-        sweep_interval: Duration::from_secs(600),
-        console_secret: spokes_core::Secret::from("bench"),
-    };
-    let state = AppState::new(config, store.clone(), Arc::new(SystemClock));
-    tokio::spawn(spokes_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    start_spokes(listener, store.clone(), hubspot);
 
     let (key, hash) = spokes_server::new_api_key();
     store
@@ -235,6 +250,7 @@ async fn setup() -> Setup {
         installation,
         token: tokens.access_token.expose_secret().to_string(),
         http,
+        store,
         _dir: dir,
     }
 }
@@ -364,6 +380,83 @@ async fn stream_ndjson(setup: &Setup, count: usize) -> (usize, f64, f64) {
     (seen, rate, highest - rss_before)
 }
 
+/// `seconds` of `contacts.get` from 20 callers through a Spokes server with HubSpot's default
+/// budget, the simulator enforcing 110 calls per 10 s: how much of the budget was used, and
+/// how many 429s reached a caller or were sent by HubSpot.
+async fn saturate(setup: &Setup, contact: &str, seconds: u64) {
+    const CALLERS: usize = 20;
+    const PER_10S: u64 = 110;
+    let (listener, spokes) = bind().await;
+    start_spokes(
+        listener,
+        setup.store.clone(),
+        spokes_hubspot::HubSpotConfig::pointing_at(&setup.sim),
+    );
+    let sim_config = |limit: u64| {
+        setup
+            .http
+            .patch(format!("{}/_sim/config", setup.sim))
+            .json(&json!({ "rate_limit_per_10s": limit }))
+            .send()
+    };
+    sim_config(PER_10S).await.expect("limit on");
+    setup
+        .http
+        .post(format!("{}/_sim/limits/clear", setup.sim))
+        .send()
+        .await
+        .expect("clear the windows");
+    let url = format!(
+        "{spokes}/v1/accounts/acme/connectors/{}/methods/contacts.get",
+        setup.installation
+    );
+    let body = json!({"parameters": {"id": contact}});
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let mut callers = tokio::task::JoinSet::new();
+    for _ in 0..CALLERS {
+        let request = setup.http.post(&url).bearer_auth(&setup.key).json(&body);
+        callers.spawn(async move {
+            let (mut ok, mut limited, mut other) = (0u64, 0u64, 0u64);
+            // A call still waiting for budget when the time is up is not counted.
+            while let Ok(sent) =
+                tokio::time::timeout_at(until.into(), request.try_clone().expect("clone").send())
+                    .await
+            {
+                match sent.expect("call").status().as_u16() {
+                    200 => ok += 1,
+                    429 => limited += 1,
+                    _ => other += 1,
+                }
+            }
+            (ok, limited, other)
+        });
+    }
+    let (mut ok, mut limited, mut other) = (0, 0, 0);
+    for (o, l, x) in callers.join_all().await {
+        (ok, limited, other) = (ok + o, limited + l, other + x);
+    }
+    let limits: Value = setup
+        .http
+        .get(format!("{}/_sim/limits", setup.sim))
+        .send()
+        .await
+        .expect("limits")
+        .json()
+        .await
+        .expect("json");
+    let refused: u64 = limits["refused"]
+        .as_object()
+        .map(|r| r.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    sim_config(0).await.expect("limit off");
+    let budget = PER_10S * seconds / 10;
+    println!(
+        "contacts.get from {CALLERS} callers for {seconds} s, HubSpot at {PER_10S} per 10 s: {ok} answered of a budget of {budget} ({:.1} % used); 429s reaching a caller: {limited}; other failures: {other}; 429s sent by HubSpot: {refused}",
+        ok as f64 / budget as f64 * 100.0
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let options = match options() {
@@ -433,6 +526,10 @@ async fn main() {
         direct_rate,
         via_rate / direct_rate * 100.0
     );
+
+    if options.saturate > 0 {
+        saturate(&setup, &id, options.saturate).await;
+    }
 
     // Seed, then list everything both ways.
     let seeded: Value = setup

@@ -200,6 +200,13 @@ pub async fn serve(
     );
     // With the client's address, which the console's login limit is keyed on.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Without TCP_NODELAY a streamed answer's small chunks wait for the client's delayed ACK
+    // (about 40 ms each on Linux).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
+        }
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
