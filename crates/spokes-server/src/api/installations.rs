@@ -53,8 +53,7 @@ async fn load(
     installation_id: &str,
 ) -> ApiResult<Installation> {
     caller.check_account(account_id)?;
-    // On every method call: an installation of the account proves the account exists (it
-    // cascades), so the account is read only to say which of the two is missing.
+    // As in `InstallationCaller`: the account is read only to say which of the two is missing.
     let found = state
         .store
         .get_installation(installation_id)

@@ -24,7 +24,8 @@ fn id_of(record: &Value) -> String {
     }
 }
 
-fn ids_of(records: &Value) -> Vec<String> {
+/// The ids of `records` (or of the records an association list points to).
+pub fn ids_of(records: &Value) -> Vec<String> {
     records
         .as_array()
         .expect("records")

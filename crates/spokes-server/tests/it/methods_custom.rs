@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use spokes_core::Clock;
 
 use crate::TestEnv;
+use crate::methods_crm::ids_of;
 
 /// The scopes these tests connect with.
 const SCOPES: &str = "crm.objects.contacts.read crm.objects.contacts.write crm.schemas.custom.read crm.schemas.custom.write crm.objects.custom.read crm.objects.custom.write timeline";
@@ -201,16 +202,6 @@ async fn custom_object_schemas_and_records() {
     .await;
 }
 
-/// The ids of `records`.
-fn ids(records: &Value) -> Vec<String> {
-    records
-        .as_array()
-        .expect("records")
-        .iter()
-        .map(|r| r["id"].as_str().expect("id").to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn custom_records_are_listed_new_and_updated_since_a_time() {
     let env = TestEnv::start().await;
@@ -258,7 +249,7 @@ async fn custom_records_are_listed_new_and_updated_since_a_time() {
                 json!({"parameters": {"objectType": object_type, "since": since, "properties": ["model"]}, "paging": {"all": true}}),
             )
             .await;
-        assert_eq!(ids(&listed), new, "{object_type}: {listed}");
+        assert_eq!(ids_of(&listed), new, "{object_type}: {listed}");
         assert_eq!(listed[0]["properties"]["model"], "Mini");
     }
     // Page by page (a window query or two each), the cursors lead through them once each.
@@ -271,7 +262,7 @@ async fn custom_records_are_listed_new_and_updated_since_a_time() {
             input["paging"]["after"] = json!(after);
         }
         let page = env.ok(&id, "custom_objects.list_new", input).await;
-        paged.extend(ids(&page["data"]));
+        paged.extend(ids_of(&page["data"]));
         match page["paging"]["next"].as_str() {
             Some(next) => after = Some(next.to_string()),
             None => break,
@@ -295,7 +286,7 @@ async fn custom_records_are_listed_new_and_updated_since_a_time() {
         .await;
     let mut expected = new.clone();
     expected.push(old);
-    assert_eq!(ids(&updated), expected, "{updated}");
+    assert_eq!(ids_of(&updated), expected, "{updated}");
     let none = env
         .data(
             &id,

@@ -3,19 +3,11 @@
 //! line items (every page), their `hs_product_id` and the products (100 a batch).
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::TestEnv;
 use crate::methods::method_of;
-
-fn ids(records: &Value) -> Vec<String> {
-    records
-        .as_array()
-        .expect("records")
-        .iter()
-        .map(|r| r["id"].as_str().expect("id").to_string())
-        .collect()
-}
+use crate::methods_crm::ids_of;
 
 impl TestEnv {
     /// A line item (on product `product`, if any) associated with `deal`.
@@ -88,7 +80,7 @@ async fn a_deals_products_come_through_its_line_items() {
             json!({"parameters": {"dealId": deal, "properties": "name,price"}}),
         )
         .await;
-    assert_eq!(ids(&products), vec![gadget, widget], "{products}");
+    assert_eq!(ids_of(&products), vec![gadget, widget], "{products}");
     assert_eq!(products[0]["properties"]["name"], "Gadget");
     assert_eq!(products[1]["properties"]["price"], "10");
 
@@ -126,7 +118,7 @@ async fn a_deals_products_are_read_past_every_page_and_batch() {
         .await;
     assert_eq!(seeded["counts"]["line_items"], 600, "{seeded}");
     let deals = env.data(&id, "deals.list", json!({})).await;
-    let deal = ids(&deals).pop().expect("the deal");
+    let deal = ids_of(&deals).pop().expect("the deal");
     let lines = env
         .data(
             &id,
@@ -153,7 +145,7 @@ async fn a_deals_products_are_read_past_every_page_and_batch() {
             json!({"parameters": {"dealId": deal}}),
         )
         .await;
-    assert_eq!(ids(&products), expected);
+    assert_eq!(ids_of(&products), expected);
 }
 
 #[tokio::test]
