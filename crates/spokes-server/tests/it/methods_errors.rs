@@ -82,6 +82,32 @@ async fn a_user_without_a_paid_sales_hub_seat_is_told_so() {
 }
 
 #[tokio::test]
+async fn a_deals_products_tell_a_user_without_a_paid_sales_hub_seat_so() {
+    let env = TestEnv::start().await;
+    let id = env
+        .installation_with_scopes("Acme Starter", &["oauth", "e-commerce", "contacts"])
+        .await;
+    let deal = env
+        .create(
+            &id,
+            "deals",
+            json!({"dealname": "Big one", "dealstage": "appointmentscheduled"}),
+        )
+        .await;
+    let body = env
+        .refused(
+            &id,
+            "deals.products",
+            json!({"parameters": {"dealId": deal}}),
+            StatusCode::FORBIDDEN,
+            "sales_hub_seat_required",
+        )
+        .await;
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(message.contains("paid Sales Hub seat"), "{message}");
+}
+
+#[tokio::test]
 async fn hubspots_own_missing_scopes_names_the_scopes() {
     let env = TestEnv::start().await;
     // The batch association methods leave the scope check to HubSpot (the object types are
