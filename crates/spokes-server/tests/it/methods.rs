@@ -80,6 +80,12 @@ impl TestEnv {
         data["id"].as_str().expect("id").to_string()
     }
 
+    /// Creates a deal named `name` at `stage` through Spokes and returns its id.
+    pub async fn deal(&self, id: &str, name: &str, stage: &str) -> String {
+        self.create(id, "deals", json!({"dealname": name, "dealstage": stage}))
+            .await
+    }
+
     /// Creates a contact with `fields` through Spokes and returns its id.
     pub async fn contact(&self, id: &str, fields: Value) -> String {
         self.create(id, "contacts", fields).await

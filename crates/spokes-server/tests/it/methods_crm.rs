@@ -524,20 +524,8 @@ async fn deals_are_associated_with_contacts_companies_and_line_items() {
     let initech = env
         .create(&id, "companies", json!({"name": "Initech"}))
         .await;
-    let deal = env
-        .create(
-            &id,
-            "deals",
-            json!({"dealname": "Big one", "dealstage": "appointmentscheduled"}),
-        )
-        .await;
-    let other = env
-        .create(
-            &id,
-            "deals",
-            json!({"dealname": "Small one", "dealstage": "qualifiedtobuy"}),
-        )
-        .await;
+    let deal = env.deal(&id, "Big one", "appointmentscheduled").await;
+    let other = env.deal(&id, "Small one", "qualifiedtobuy").await;
     let line = env
         .create(
             &id,

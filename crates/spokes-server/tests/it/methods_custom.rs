@@ -14,6 +14,16 @@ use crate::methods_crm::ids_of;
 const SCOPES: &str = "crm.objects.contacts.read crm.objects.contacts.write crm.schemas.custom.read crm.schemas.custom.write crm.objects.custom.read crm.objects.custom.write timeline";
 
 impl TestEnv {
+    /// Creates the [`cars_schema`] through installation `id`; the schema HubSpot answered.
+    async fn create_cars_schema(&self, id: &str) -> Value {
+        self.data(
+            id,
+            "custom_objects.create_schema",
+            json!({"parameters": cars_schema()}),
+        )
+        .await
+    }
+
     /// A connected `Acme Inc` installation in account `acme` with [`SCOPES`].
     async fn connected_for_custom(&self) -> String {
         self.connected_with(json!({"Scopes": SCOPES, "OptionalScopes": ""}))
@@ -46,13 +56,7 @@ async fn custom_object_schemas_and_records() {
         .data(&id, "custom_objects.list_schemas", json!({}))
         .await;
     assert_eq!(listed, json!([]));
-    let schema = env
-        .data(
-            &id,
-            "custom_objects.create_schema",
-            json!({"parameters": cars_schema()}),
-        )
-        .await;
+    let schema = env.create_cars_schema(&id).await;
     let type_id = schema["objectTypeId"].as_str().expect("objectTypeId");
     assert!(type_id.starts_with("2-"), "{schema}");
     assert_eq!(schema["fullyQualifiedName"], "p24682001_cars");
@@ -206,13 +210,7 @@ async fn custom_object_schemas_and_records() {
 async fn custom_records_are_listed_new_and_updated_since_a_time() {
     let env = TestEnv::start().await;
     let id = env.connected_for_custom().await;
-    let schema = env
-        .data(
-            &id,
-            "custom_objects.create_schema",
-            json!({"parameters": cars_schema()}),
-        )
-        .await;
+    let schema = env.create_cars_schema(&id).await;
     let type_id = schema["objectTypeId"].as_str().expect("objectTypeId");
     let create = |model: &'static str| {
         let env = &env;

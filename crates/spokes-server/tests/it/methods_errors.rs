@@ -87,13 +87,7 @@ async fn a_deals_products_tell_a_user_without_a_paid_sales_hub_seat_so() {
     let id = env
         .installation_with_scopes("Acme Starter", &["oauth", "e-commerce", "contacts"])
         .await;
-    let deal = env
-        .create(
-            &id,
-            "deals",
-            json!({"dealname": "Big one", "dealstage": "appointmentscheduled"}),
-        )
-        .await;
+    let deal = env.deal(&id, "Big one", "appointmentscheduled").await;
     let body = env
         .refused(
             &id,

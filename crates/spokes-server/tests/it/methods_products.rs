@@ -50,20 +50,8 @@ async fn a_deals_products_come_through_its_line_items() {
     let gone = env
         .create(&id, "products", json!({"name": "Retired", "price": "1"}))
         .await;
-    let deal = env
-        .create(
-            &id,
-            "deals",
-            json!({"dealname": "Big one", "dealstage": "appointmentscheduled"}),
-        )
-        .await;
-    let empty = env
-        .create(
-            &id,
-            "deals",
-            json!({"dealname": "Nothing yet", "dealstage": "appointmentscheduled"}),
-        )
-        .await;
+    let deal = env.deal(&id, "Big one", "appointmentscheduled").await;
+    let empty = env.deal(&id, "Nothing yet", "appointmentscheduled").await;
     // Gadget first, a line item without a product, Widget, Gadget again, a deleted product.
     env.line_item_on(&id, &deal, Some(&gadget)).await;
     env.line_item_on(&id, &deal, None).await;

@@ -344,15 +344,9 @@ async fn load_call_reads_the_key_and_the_installation_with_its_tokens_at_once() 
     assert_eq!(installation, first);
     assert!(stored.is_none(), "not connected yet");
 
-    let state = AuthState {
-        status: InstallationStatus::Authenticated,
-        portal: Some(portal(777)),
-        last_error: None,
-        tokens: Some(tokens("access-1", "refresh-1", T0 + 1_800_000)),
-    };
     assert!(
         store
-            .save_auth_state("inst_1", &state, T0 + 10, None)
+            .save_auth_state("inst_1", &connected("access-1", T0), T0 + 10, None)
             .await
             .unwrap()
     );
@@ -364,7 +358,7 @@ async fn load_call_reads_the_key_and_the_installation_with_its_tokens_at_once() 
     );
     let stored = stored.unwrap();
     assert_eq!(stored.access_token.expose_secret(), "access-1");
-    assert_eq!(stored.refresh_token.expose_secret(), "refresh-1");
+    assert_eq!(stored.refresh_token.expose_secret(), "refresh-access-1");
     assert_eq!(stored.expires_at, T0 + 1_800_000);
 
     assert!(store.revoke_api_key("key_1", T0 + 20).await.unwrap());
