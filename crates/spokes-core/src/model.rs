@@ -28,6 +28,19 @@ pub struct ConnectorSetup {
     pub updated_at: UnixMillis,
 }
 
+/// A copy of a connector's Custom Objects category bound to one custom object schema, by
+/// the schema's name (the same in every portal): its record methods without the object type,
+/// under a category of the partner's naming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomObjectCopy {
+    pub connector: String,
+    /// The schema's `name` (`cars`): the object type is `p<portalId>_<name>` in each portal.
+    pub schema_name: String,
+    /// The category the copied methods show, e.g. `Cars`.
+    pub category: String,
+    pub created_at: UnixMillis,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InstallationStatus {

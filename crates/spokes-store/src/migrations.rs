@@ -31,6 +31,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "idempotency",
         sql: include_str!("../migrations/sqlite/0003_idempotency.sql"),
     },
+    Migration {
+        version: 4,
+        name: "custom_object_copies",
+        sql: include_str!("../migrations/sqlite/0004_custom_object_copies.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -48,6 +53,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "idempotency",
         sql: include_str!("../migrations/postgres/0003_idempotency.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "custom_object_copies",
+        sql: include_str!("../migrations/postgres/0004_custom_object_copies.sql"),
     },
 ];
 

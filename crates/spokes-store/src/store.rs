@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, IdempotencyClaim, Installation,
-    InstallationStatus, LastError, OAuthState, OneTimeProblem, OutboxEvent, PortalDetails,
-    SweepCounts, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, IdempotencyClaim,
+    Installation, InstallationStatus, LastError, OAuthState, OneTimeProblem, OutboxEvent,
+    PortalDetails, SweepCounts, TokenSet,
 };
 
 use crate::StoreError;
@@ -106,6 +106,19 @@ pub trait Store: Send + Sync + 'static {
     // --- connector setup
     async fn put_connector_setup(&self, setup: &ConnectorSetup) -> StoreResult<()>;
     async fn get_connector_setup(&self, connector: &str) -> StoreResult<Option<ConnectorSetup>>;
+    /// Creates the copy, or renames its category when the schema already has one.
+    async fn put_custom_object_copy(&self, copy: &CustomObjectCopy) -> StoreResult<()>;
+    /// The connector's copies, by schema name.
+    async fn list_custom_object_copies(
+        &self,
+        connector: &str,
+    ) -> StoreResult<Vec<CustomObjectCopy>>;
+    /// False when the schema had no copy.
+    async fn delete_custom_object_copy(
+        &self,
+        connector: &str,
+        schema_name: &str,
+    ) -> StoreResult<bool>;
 
     // --- installations
     async fn create_installation(&self, installation: &Installation) -> StoreResult<()>;

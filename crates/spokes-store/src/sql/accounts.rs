@@ -1,11 +1,11 @@
-//! Accounts and connector setups.
+//! Accounts, connector setups and the copies of a connector's Custom Objects category.
 
-use spokes_core::{Account, ConnectorSetup};
+use spokes_core::{Account, ConnectorSetup, CustomObjectCopy};
 use sqlx::Pool;
 
 use crate::StoreResult;
 use crate::backend::{Backend, sql};
-use crate::rows;
+use crate::rows::{self, RowExt};
 use crate::seal::KeyRing;
 
 macro_rules! account_columns {
@@ -137,4 +137,60 @@ pub(crate) async fn get_connector_setup<DB: Backend>(
     .await?
     .map(|row| rows::connector_setup(&row, keys))
     .transpose()
+}
+
+/// Creates the copy, or renames its category when the schema already has one.
+pub(crate) async fn put_custom_object_copy<DB: Backend>(
+    pool: &Pool<DB>,
+    copy: &CustomObjectCopy,
+) -> StoreResult<()> {
+    sql::<DB>(
+        "INSERT INTO custom_object_copies (connector, schema_name, category, created_at) \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (connector, schema_name) DO UPDATE SET category = excluded.category",
+    )
+    .bind(&copy.connector)
+    .bind(&copy.schema_name)
+    .bind(&copy.category)
+    .bind(copy.created_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn list_custom_object_copies<DB: Backend>(
+    pool: &Pool<DB>,
+    connector: &str,
+) -> StoreResult<Vec<CustomObjectCopy>> {
+    let rows = sql::<DB>(
+        "SELECT connector, schema_name, category, created_at FROM custom_object_copies \
+         WHERE connector = $1 ORDER BY schema_name",
+    )
+    .bind(connector)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CustomObjectCopy {
+                connector: row.text("connector")?,
+                schema_name: row.text("schema_name")?,
+                category: row.text("category")?,
+                created_at: row.int("created_at")?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn delete_custom_object_copy<DB: Backend>(
+    pool: &Pool<DB>,
+    connector: &str,
+    schema_name: &str,
+) -> StoreResult<bool> {
+    let deleted =
+        sql::<DB>("DELETE FROM custom_object_copies WHERE connector = $1 AND schema_name = $2")
+            .bind(connector)
+            .bind(schema_name)
+            .execute(pool)
+            .await?;
+    Ok(deleted > 0)
 }

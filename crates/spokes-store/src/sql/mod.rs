@@ -22,8 +22,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, IdempotencyClaim, Installation,
-    LastError, OAuthState, OneTimeProblem, OutboxEvent, SweepCounts, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, IdempotencyClaim,
+    Installation, LastError, OAuthState, OneTimeProblem, OutboxEvent, SweepCounts, TokenSet,
 };
 use sqlx::Pool;
 
@@ -134,6 +134,25 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     async fn get_connector_setup(&self, connector: &str) -> StoreResult<Option<ConnectorSetup>> {
         accounts::get_connector_setup(&self.pool, &self.keys, connector).await
+    }
+
+    async fn put_custom_object_copy(&self, copy: &CustomObjectCopy) -> StoreResult<()> {
+        accounts::put_custom_object_copy(&self.pool, copy).await
+    }
+
+    async fn list_custom_object_copies(
+        &self,
+        connector: &str,
+    ) -> StoreResult<Vec<CustomObjectCopy>> {
+        accounts::list_custom_object_copies(&self.pool, connector).await
+    }
+
+    async fn delete_custom_object_copy(
+        &self,
+        connector: &str,
+        schema_name: &str,
+    ) -> StoreResult<bool> {
+        accounts::delete_custom_object_copy(&self.pool, connector, schema_name).await
     }
 
     // --- installations and their auth state

@@ -1,4 +1,4 @@
-use spokes_core::{AuthLink, OAuthState, Secret};
+use spokes_core::{AuthLink, CustomObjectCopy, OAuthState, Secret};
 use spokes_store::StoreError;
 
 use crate::support::{Harness, T0, account, installation};
@@ -113,4 +113,66 @@ async fn delete_cascades_to_installations_links_and_states() {
     assert_eq!(raw.scalar_i64("SELECT COUNT(*) FROM auth_links").await, 0);
     assert_eq!(raw.scalar_i64("SELECT COUNT(*) FROM oauth_states").await, 0);
     raw.close().await;
+}
+
+#[tokio::test]
+async fn custom_object_copies_are_put_renamed_listed_and_deleted() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    let copy = |schema_name: &str, category: &str| CustomObjectCopy {
+        connector: "hubspot".to_owned(),
+        schema_name: schema_name.to_owned(),
+        category: category.to_owned(),
+        created_at: T0,
+    };
+    assert!(
+        store
+            .list_custom_object_copies("hubspot")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .put_custom_object_copy(&copy("pets", "Pets"))
+        .await
+        .unwrap();
+    store
+        .put_custom_object_copy(&copy("cars", "Cars"))
+        .await
+        .unwrap();
+    store
+        .put_custom_object_copy(&CustomObjectCopy {
+            created_at: T0 + 5,
+            ..copy("cars", "Our cars")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_custom_object_copies("hubspot").await.unwrap(),
+        vec![copy("cars", "Our cars"), copy("pets", "Pets")],
+        "by schema name; a second put renames and keeps the first creation time"
+    );
+    assert!(
+        store
+            .list_custom_object_copies("other")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .delete_custom_object_copy("hubspot", "cars")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_custom_object_copy("hubspot", "cars")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.list_custom_object_copies("hubspot").await.unwrap(),
+        vec![copy("pets", "Pets")]
+    );
 }
