@@ -44,6 +44,9 @@ const METHOD_PATH: &str = "/v1/accounts/{account}/connectors/{installation}/meth
         connectors::list,
         connectors::get,
         connectors::put_setup,
+        connectors::list_copies,
+        connectors::put_copy,
+        connectors::delete_copy,
         methods::list,
         methods::get,
         installations::list,
@@ -441,6 +444,22 @@ pub(crate) mod schema {
         pub paging: PagingKind,
         /// Changes data at HubSpot.
         pub writes: bool,
+    }
+
+    /// A copy of the Custom Objects category bound to one schema.
+    #[derive(Serialize, ToSchema)]
+    pub struct CustomObjectCopy {
+        /// The custom object schema's `name`.
+        pub schema: String,
+        /// The category its methods show.
+        pub category: String,
+        /// The copy's method ids, e.g. `cars.create`.
+        pub methods: Vec<String>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct CustomObjectCopyList {
+        pub data: Vec<CustomObjectCopy>,
     }
 
     #[derive(Serialize, ToSchema)]

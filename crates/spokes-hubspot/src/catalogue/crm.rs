@@ -387,6 +387,7 @@ impl MethodDef {
             unique_property: None,
             shape: Shape::DEFAULT,
             composite: None,
+            copy_of: None,
         }
     }
 

@@ -13,7 +13,9 @@ use super::crm::{
     archived_param, fixed_path, objects_path, param, properties_param, record_schema,
     records_schema, search_params, search_properties_param, sets, since_param, stamped,
 };
-use super::{ApiPath, Body, Data, JsonType, Location, MethodDef, Paging, Param, Shape, Verb};
+use super::{
+    ApiPath, Body, CopyOf, Data, Family, JsonType, Location, MethodDef, Paging, Param, Shape, Verb,
+};
 
 const CATEGORY: &str = "Custom Objects";
 const READ: &[&[&str]] = &[&["crm.objects.custom.read"]];
@@ -21,9 +23,12 @@ const WRITE: &[&[&str]] = &[&["crm.objects.custom.write"]];
 const SCHEMA_READ: &[&[&str]] = &[&["crm.schemas.custom.read"], &["crm.objects.custom.read"]];
 const SCHEMA_WRITE: &[&[&str]] = &[&["crm.schemas.custom.write"]];
 
+/// The record methods' parameter naming the custom object type.
+pub const OBJECT_TYPE: &str = "objectType";
+
 fn object_type() -> Param {
     param(
-        "objectType",
+        OBJECT_TYPE,
         Location::Path,
         JsonType::String,
         true,
@@ -260,5 +265,114 @@ fn window(
         paging: Paging::Window { date_property },
         output: records_schema(),
         ..base.clone()
+    }
+}
+
+/// Why `schema_name` cannot name a copy of the category: HubSpot's schema names are letters,
+/// digits and `_` starting with a letter, and the copy's method ids (`<name>.create`) must not
+/// be taken by the catalogue.
+pub fn copy_name_problem(schema_name: &str) -> Option<String> {
+    let well_formed = schema_name.len() <= 100
+        && schema_name.starts_with(|c: char| c.is_ascii_lowercase())
+        && schema_name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !well_formed {
+        return Some(format!(
+            "`{schema_name}` is not a custom object schema name: lower-case letters, digits and `_`, starting with a letter (the schema's `name`, e.g. `cars`)"
+        ));
+    }
+    let prefix = format!("{schema_name}.");
+    super::all()
+        .iter()
+        .any(|m| m.id.starts_with(&prefix))
+        .then(|| {
+            format!("the catalogue's methods already start with `{prefix}`; a copy for `{schema_name}` would hide them")
+        })
+}
+
+/// The record methods of this category (every one with an `objectType`), copied for the
+/// custom object schema `schema_name` under `category`: ids `<schema_name>.<method>`, no
+/// `objectType` parameter; each runs as the method it was copied from ([`CopyOf::bind`]).
+pub fn copy_for_schema(schema_name: &str, category: &str) -> Vec<MethodDef> {
+    super::all()
+        .iter()
+        .filter(|m| {
+            m.category == CATEGORY
+                && m.path.family == Family::Objects
+                && m.param(OBJECT_TYPE).is_some()
+        })
+        .map(|m| {
+            let (_, verb) = m.id.split_once('.').unwrap_or(("", &m.id));
+            MethodDef {
+                id: format!("{schema_name}.{verb}"),
+                category: category.into(),
+                name: format!("{} ({category})", m.name),
+                description: format!(
+                    "{} Bound to the custom object `{schema_name}` (`p<portalId>_{schema_name}` in each portal).",
+                    m.description
+                ),
+                path: ApiPath {
+                    rest: m.path.rest.replace(
+                        &format!("{{{OBJECT_TYPE}}}"),
+                        &format!("p{{portalId}}_{schema_name}"),
+                    ),
+                    ..m.path.clone()
+                },
+                params: m
+                    .params
+                    .iter()
+                    .filter(|p| p.name != OBJECT_TYPE)
+                    .cloned()
+                    .collect(),
+                copy_of: Some(CopyOf {
+                    method: m.id.clone(),
+                    schema_name: schema_name.into(),
+                }),
+                ..m.clone()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod copy_tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_has_every_record_method_bound_to_its_schema() {
+        let copies = copy_for_schema("cars", "Cars");
+        let ids: Vec<&str> = copies.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "cars.create",
+                "cars.delete",
+                "cars.get",
+                "cars.list",
+                "cars.list_new",
+                "cars.list_updated",
+                "cars.search",
+                "cars.update"
+            ]
+        );
+        for copy in &copies {
+            assert_eq!(copy.category, "Cars");
+            assert!(copy.param(OBJECT_TYPE).is_none(), "{}", copy.id);
+            assert!(copy.path.rest.contains("p{portalId}_cars"), "{}", copy.id);
+            let of = copy.copy_of.as_ref().expect("a copy");
+            assert_eq!(of.schema_name, "cars");
+            assert!(super::super::find(&of.method).is_some());
+        }
+    }
+
+    #[test]
+    fn copy_names_are_schema_names_that_hide_no_method() {
+        assert_eq!(copy_name_problem("cars"), None);
+        assert_eq!(copy_name_problem("pet_2"), None);
+        for bad in ["", "Cars", "2cars", "car-s", "cars.x"] {
+            assert!(copy_name_problem(bad).is_some(), "{bad}");
+        }
+        assert!(copy_name_problem("contacts").unwrap().contains("contacts."));
     }
 }

@@ -7,7 +7,7 @@
 mod associations;
 mod content;
 mod crm;
-mod custom_objects;
+pub mod custom_objects;
 mod engagements;
 mod forms;
 mod lists;
@@ -303,6 +303,54 @@ pub struct MethodDef {
     pub shape: Shape,
     /// Set when HubSpot's shape forces several requests (see [`Composite`]).
     pub composite: Option<Composite>,
+    /// Set on a method of a copied Custom Objects category (see
+    /// [`custom_objects::copy_for_schema`]): it runs as the generic method it was copied from.
+    pub copy_of: Option<CopyOf>,
+}
+
+/// Which generic Custom Objects method a copied method runs as, and for which schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOf {
+    /// The generic method's id, e.g. `custom_objects.create`.
+    pub method: String,
+    /// The schema's name, e.g. `cars`.
+    pub schema_name: String,
+}
+
+impl CopyOf {
+    /// The generic method, and `input` with the schema's object type in the portal: HubSpot
+    /// names a custom object type `p<portalId>_<name>` in every portal. An `objectType` the
+    /// caller sent is refused: the copy is bound to its schema.
+    pub fn bind(
+        &self,
+        portal_id: Option<i64>,
+        mut input: crate::client::MethodInput,
+    ) -> Result<(&'static MethodDef, crate::client::MethodInput), crate::MethodError> {
+        let generic = find(&self.method).ok_or_else(|| {
+            crate::MethodError::new(
+                404,
+                "not_found",
+                format!("method `{}` is gone", self.method),
+            )
+        })?;
+        if input.parameters.contains_key(custom_objects::OBJECT_TYPE) {
+            return Err(crate::MethodError::invalid_parameters(
+                generic,
+                vec![format!(
+                    "unknown parameter `{}`: this method is bound to the custom object `{}`",
+                    custom_objects::OBJECT_TYPE,
+                    self.schema_name
+                )],
+            ));
+        }
+        if let Some(portal_id) = portal_id {
+            input.parameters.insert(
+                custom_objects::OBJECT_TYPE.into(),
+                format!("p{portal_id}_{}", self.schema_name).into(),
+            );
+        }
+        Ok((generic, input))
+    }
 }
 
 impl MethodDef {

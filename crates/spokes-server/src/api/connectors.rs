@@ -1,4 +1,5 @@
-//! `/v1/connectors`: the connector catalogue and the partner's HubSpot app setup.
+//! `/v1/connectors`: the connector catalogue, the partner's HubSpot app setup and the copies
+//! of the Custom Objects category bound to a schema.
 
 use std::collections::BTreeMap;
 
@@ -6,7 +7,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use spokes_core::{ConnectorSetup, Secret};
+use spokes_core::{ConnectorSetup, CustomObjectCopy, Secret};
+use spokes_hubspot::catalogue::custom_objects;
 use spokes_hubspot::connector::{self, CONNECTOR_ID, CONNECTOR_NAME, PARAMETERS};
 
 use crate::AppState;
@@ -154,4 +156,137 @@ pub async fn put_setup(
     state.store.put_connector_setup(&setup).await?;
     tracing::info!(connector = CONNECTOR_ID, "connector setup saved");
     Ok(Json(view(&state, warnings).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CopyBody {
+    /// The category the copied methods show, e.g. `Cars`.
+    category: String,
+}
+
+fn copy_view(copy: &CustomObjectCopy) -> Value {
+    let methods: Vec<String> = custom_objects::copy_for_schema(&copy.schema_name, &copy.category)
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    json!({"schema": copy.schema_name, "category": copy.category, "methods": methods})
+}
+
+/// List the copies of the Custom Objects category.
+#[utoipa::path(
+    get,
+    path = "/v1/connectors/{connector}/custom-objects",
+    tag = "Connectors",
+    operation_id = "custom_objects.list_copies",
+    params(("connector" = String, Path, description = "`hubspot`")),
+    responses(
+        (status = 200, description = "The copies, by schema name", body = schema::CustomObjectCopyList),
+        (status = 404, description = "`not_found`: no such connector", body = ErrorBody),
+    ),
+)]
+pub async fn list_copies(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if id != CONNECTOR_ID {
+        return Err(unknown_connector(&id));
+    }
+    let copies = state.store.list_custom_object_copies(CONNECTOR_ID).await?;
+    Ok(Json(
+        json!({"data": copies.iter().map(copy_view).collect::<Vec<_>>()}),
+    ))
+}
+
+/// Copy the Custom Objects category for one custom object schema.
+///
+/// The copy's methods (`<schema>.create`, `<schema>.get`, `<schema>.list`, …) are the record
+/// methods of the Custom Objects category without their `objectType` parameter: in each
+/// portal they act on `p<portalId>_<schema>`. They are listed with the catalogue under the
+/// category given here, and called like any method. Putting an existing copy renames its
+/// category.
+#[utoipa::path(
+    put,
+    path = "/v1/connectors/{connector}/custom-objects/{schema}",
+    tag = "Connectors",
+    operation_id = "custom_objects.put_copy",
+    params(
+        ("connector" = String, Path, description = "`hubspot`"),
+        ("schema" = String, Path, description = "The custom object schema's `name`, e.g. `cars`"),
+    ),
+    request_body = CopyBody,
+    responses(
+        (status = 200, description = "The copy and its method ids", body = schema::CustomObjectCopy),
+        (status = 400, description = "`invalid_parameters`: not a schema name, a name whose methods the catalogue has, or an empty category", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the key is restricted to one account", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such connector", body = ErrorBody),
+    ),
+)]
+pub async fn put_copy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, schema_name)): Path<(String, String)>,
+    ApiJson(body): ApiJson<CopyBody>,
+) -> ApiResult<Json<Value>> {
+    caller.require_partner()?;
+    if id != CONNECTOR_ID {
+        return Err(unknown_connector(&id));
+    }
+    if let Some(problem) = custom_objects::copy_name_problem(&schema_name) {
+        return Err(ApiError::bad_request("invalid_parameters", problem));
+    }
+    let category = body.category.trim();
+    if category.is_empty() || category.len() > 100 {
+        return Err(ApiError::bad_request(
+            "invalid_parameters",
+            "`category` must be 1 to 100 characters, e.g. `Cars`",
+        ));
+    }
+    let copy = CustomObjectCopy {
+        connector: CONNECTOR_ID.into(),
+        schema_name,
+        category: category.into(),
+        created_at: state.clock.now_ms(),
+    };
+    state.store.put_custom_object_copy(&copy).await?;
+    tracing::info!(connector = CONNECTOR_ID, schema = %copy.schema_name, "custom objects category copied");
+    Ok(Json(copy_view(&copy)))
+}
+
+/// Delete a copy of the Custom Objects category: its methods are gone from the catalogue.
+#[utoipa::path(
+    delete,
+    path = "/v1/connectors/{connector}/custom-objects/{schema}",
+    tag = "Connectors",
+    operation_id = "custom_objects.delete_copy",
+    params(
+        ("connector" = String, Path, description = "`hubspot`"),
+        ("schema" = String, Path, description = "The custom object schema's `name`"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "`forbidden`: the key is restricted to one account", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such connector or copy", body = ErrorBody),
+    ),
+)]
+pub async fn delete_copy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, schema_name)): Path<(String, String)>,
+) -> ApiResult<axum::http::StatusCode> {
+    caller.require_partner()?;
+    if id != CONNECTOR_ID {
+        return Err(unknown_connector(&id));
+    }
+    if !state
+        .store
+        .delete_custom_object_copy(CONNECTOR_ID, &schema_name)
+        .await?
+    {
+        return Err(ApiError::not_found(format!(
+            "there is no copy of the Custom Objects category for `{schema_name}`; GET /v1/connectors/hubspot/custom-objects lists them"
+        )));
+    }
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -378,7 +378,21 @@ pub async fn call_method(
         out.into()
     }
 
-    let method = catalogue::find(&method_id).ok_or_else(|| unknown_method(&method_id))?;
+    let (method, input) = match catalogue::find(&method_id) {
+        Some(method) => (method, input),
+        // A method of a copied Custom Objects category runs as the generic one, bound to
+        // its schema.
+        None => match super::methods::find_copy(&state, &method_id).await? {
+            Some(copy) => copy.copy_of.as_ref().map_or_else(
+                || Err(unknown_method(&method_id)),
+                |of| {
+                    of.bind(installation.portal.as_ref().map(|p| p.portal_id), input)
+                        .map_err(ApiError::from)
+                },
+            )?,
+            None => return Err(unknown_method(&method_id)),
+        },
+    };
     let wants_ndjson = headers
         .get_all(axum::http::header::ACCEPT)
         .iter()

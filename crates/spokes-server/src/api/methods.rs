@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use spokes_hubspot::catalogue::{self, Body, Location, MethodDef, Paging};
+use spokes_hubspot::catalogue::{self, Body, Location, MethodDef, Paging, custom_objects};
 use spokes_hubspot::connector::CONNECTOR_ID;
 
 use super::connectors::unknown_connector;
@@ -47,8 +47,10 @@ pub async fn list(
         return Err(unknown_connector(&connector));
     }
     let q = filter.q.as_deref().map(str::to_lowercase);
+    let copies = copied_methods(&state).await?;
     let methods: Vec<Value> = catalogue::all()
         .iter()
+        .chain(&copies)
         .filter(|m| {
             filter
                 .category
@@ -90,11 +92,42 @@ pub async fn get(
     if connector != CONNECTOR_ID {
         return Err(unknown_connector(&connector));
     }
-    let method = catalogue::find(&method).ok_or_else(|| unknown_method(&method))?;
+    let copy;
+    let method = match catalogue::find(&method) {
+        Some(method) => method,
+        None => {
+            copy = find_copy(&state, &method)
+                .await?
+                .ok_or_else(|| unknown_method(&method))?;
+            &copy
+        }
+    };
     let mut body = summary(&state, method);
     body["input_schema"] = catalogue::input_schema(method);
     body["output_schema"] = catalogue::output_schema(method);
     Ok(Json(body))
+}
+
+/// The methods of the partner's copies of the Custom Objects category, by schema name.
+pub(crate) async fn copied_methods(state: &AppState) -> ApiResult<Vec<MethodDef>> {
+    Ok(state
+        .store
+        .list_custom_object_copies(CONNECTOR_ID)
+        .await?
+        .iter()
+        .flat_map(|copy| custom_objects::copy_for_schema(&copy.schema_name, &copy.category))
+        .collect())
+}
+
+/// The copied method `id` (`<schema>.<method>`), when the partner has that copy.
+pub(crate) async fn find_copy(state: &AppState, id: &str) -> ApiResult<Option<MethodDef>> {
+    if !id.contains('.') {
+        return Ok(None);
+    }
+    Ok(copied_methods(state)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id))
 }
 
 fn summary(state: &AppState, m: &MethodDef) -> Value {

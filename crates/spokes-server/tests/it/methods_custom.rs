@@ -7,8 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use spokes_core::Clock;
 
-use crate::TestEnv;
 use crate::methods_crm::ids_of;
+use crate::{TestEnv, read};
 
 /// The scopes these tests connect with.
 const SCOPES: &str = "crm.objects.contacts.read crm.objects.contacts.write crm.schemas.custom.read crm.schemas.custom.write crm.objects.custom.read crm.objects.custom.write timeline";
@@ -429,4 +429,142 @@ impl TestEnv {
         assert_eq!(status, StatusCode::OK, "{path}: {answer}");
         answer
     }
+}
+
+#[tokio::test]
+async fn a_copied_category_binds_the_record_methods_to_one_schema() {
+    let env = TestEnv::start().await;
+    let id = env.connected_for_custom().await;
+    let schema = env.create_cars_schema(&id).await;
+    let copies = "/v1/connectors/hubspot/custom-objects";
+
+    let (status, copy) = env
+        .send_json(
+            Method::PUT,
+            &format!("{copies}/cars"),
+            json!({"category": "Cars"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{copy}");
+    assert_eq!(copy["schema"], "cars");
+    let ids = copy["methods"].as_array().expect("methods").clone();
+    assert_eq!(ids.len(), 8, "{copy}");
+    assert!(ids.contains(&json!("cars.create")) && ids.contains(&json!("cars.list_new")));
+    let (_, listed) = env.get_json(copies).await;
+    assert_eq!(listed["data"], json!([copy]));
+
+    // The copy shows in the catalogue, under its category, without `objectType`.
+    let (_, catalogue) = env
+        .get_json("/v1/connectors/hubspot/methods?category=Cars")
+        .await;
+    let methods = catalogue["methods"].as_array().expect("methods");
+    let listed_ids: Vec<Value> = methods.iter().map(|m| m["id"].clone()).collect();
+    assert_eq!(listed_ids, ids);
+    for method in methods {
+        assert!(
+            method["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .all(|p| p["name"] != "objectType"),
+            "{method}"
+        );
+    }
+    let (status, one) = env
+        .get_json("/v1/connectors/hubspot/methods/cars.create")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["category"], "Cars");
+    assert!(one["input_schema"].to_string().contains("properties"));
+    assert!(
+        !one["input_schema"].to_string().contains("objectType"),
+        "{one}"
+    );
+
+    // Called like any method: it acts on the portal's `cars`.
+    let car = env
+        .data(
+            &id,
+            "cars.create",
+            json!({"parameters": {"properties": {"model": "Model T"}}}),
+        )
+        .await;
+    let car_id = car["id"].as_str().expect("id");
+    let got = env
+        .data(
+            &id,
+            "cars.get",
+            json!({"parameters": {"id": car_id, "properties": "model"}}),
+        )
+        .await;
+    assert_eq!(got["properties"]["model"], "Model T");
+    let generic = env
+        .data(
+            &id,
+            "custom_objects.get",
+            json!({"parameters": {"objectType": schema["objectTypeId"], "id": car_id, "properties": "model"}}),
+        )
+        .await;
+    assert_eq!(got, generic);
+    let all = env
+        .data(&id, "cars.list", json!({"paging": {"all": true}}))
+        .await;
+    assert_eq!(ids_of(&all), vec![car_id.to_string()]);
+    env.refused(
+        &id,
+        "cars.get",
+        json!({"parameters": {"objectType": "p1_other", "id": car_id}}),
+        StatusCode::BAD_REQUEST,
+        "invalid_parameters",
+    )
+    .await;
+
+    // Only a partner key copies; names must be schema names that hide no method.
+    let restricted = env.create_key(Some("acme")).await;
+    let (status, _) = read(
+        env.request_as(&restricted, Method::PUT, &format!("{copies}/pets"))
+            .json(&json!({"category": "Pets"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (name, category) in [("Cars", "Cars"), ("contacts", "People"), ("pets", " ")] {
+        let (status, body) = env
+            .send_json(
+                Method::PUT,
+                &format!("{copies}/{name}"),
+                json!({ "category": category }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameters");
+    }
+
+    // Renamed, then deleted: its methods are gone.
+    let (_, renamed) = env
+        .send_json(
+            Method::PUT,
+            &format!("{copies}/cars"),
+            json!({"category": "Our cars"}),
+        )
+        .await;
+    assert_eq!(renamed["category"], "Our cars");
+    let (status, _) = env
+        .send_json(Method::DELETE, &format!("{copies}/cars"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    env.refused(
+        &id,
+        "cars.get",
+        json!({"parameters": {"id": car_id}}),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let (status, _) = env
+        .send_json(Method::DELETE, &format!("{copies}/cars"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
