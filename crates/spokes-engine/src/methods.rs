@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use spokes_core::{Clock, ExposeSecret, Installation, InstallationStatus, Secret, TokenSet};
 use spokes_hubspot::catalogue::MethodDef;
-use spokes_hubspot::client::{Caller, Pages, ProxyAnswer};
+use spokes_hubspot::client::{Caller, Pages, ProxyAnswer, Records};
 use spokes_hubspot::limiter::RateLimiter;
 use spokes_hubspot::{ApiClient, HubSpotConfig, MethodError, MethodInput, MethodOutput, scopes};
 use spokes_store::Store;
@@ -165,7 +164,7 @@ pub struct MethodStream {
     installation_id: String,
     method: &'static MethodDef,
     /// The first non-empty page, fetched by `call_stream`.
-    first: Option<Vec<Value>>,
+    first: Option<Records>,
     state: Walker,
     started: Instant,
     finished: bool,
@@ -178,7 +177,7 @@ enum Walker {
     Over,
 }
 
-type PageResult = Result<Option<Vec<Value>>, MethodError>;
+type PageResult = Result<Option<Records>, MethodError>;
 
 /// What a page request needs, owned, so that it can run ahead in a task of its own.
 struct Walk {
@@ -222,7 +221,7 @@ impl Walk {
 impl MethodStream {
     /// The next page's records (never empty), `None` after the last; after an `Err` the
     /// stream ends.
-    pub async fn next_page(&mut self) -> Option<Result<Vec<Value>, MethodError>> {
+    pub async fn next_page(&mut self) -> Option<Result<Records, MethodError>> {
         if let Some(first) = self.first.take() {
             self.run_ahead();
             return Some(Ok(first));

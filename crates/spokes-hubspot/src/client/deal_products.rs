@@ -107,7 +107,7 @@ impl ApiClient {
                 body: None,
                 verb: None,
             };
-            let page = self.send(method, &outgoing, caller).await?;
+            let page = self.send::<Value>(method, &outgoing, caller).await?;
             ids.extend(
                 page["results"]
                     .as_array()

@@ -26,7 +26,7 @@ use crate::limiter::{After429, PortalKey, RateHeaders, RateLimiter};
 
 pub use error::MethodError;
 pub use input::{MethodInput, PagingInput};
-pub use pages::Pages;
+pub use pages::{Pages, Records};
 use properties::PropertyCache;
 pub use proxy::ProxyAnswer;
 
@@ -82,9 +82,28 @@ struct Outgoing {
 }
 
 /// One HTTP answer from HubSpot, or why none arrived.
-enum Answer {
-    Ok(Value),
+enum Answer<T> {
+    Ok(T),
     Failed(MethodError),
+}
+
+/// What a successful answer's body is read as: a JSON tree, or a page whose records pass
+/// through as HubSpot wrote them ([`pages::RawPage`]).
+trait Decode: Sized {
+    /// `None` when the body is not what HubSpot sends.
+    fn decode(body: &[u8]) -> Option<Self>;
+    /// An empty body, or a lookup that found nothing.
+    fn null() -> Self;
+}
+
+impl Decode for Value {
+    fn decode(body: &[u8]) -> Option<Self> {
+        serde_json::from_slice(body).ok()
+    }
+
+    fn null() -> Self {
+        Value::Null
+    }
 }
 
 /// A request that could not be completed; `maybe_acted` when HubSpot may have received it.
@@ -134,7 +153,7 @@ impl ApiClient {
                 self.next_page(method, input, &mut pages, caller)
                     .await
                     .map(|records| MethodOutput {
-                        data: Value::Array(records.unwrap_or_default()),
+                        data: Value::Array(records.map(Records::into_values).unwrap_or_default()),
                         next: pages.cursor(),
                     })
             }
@@ -197,12 +216,12 @@ impl ApiClient {
 
     /// One request, retried when that is safe: reads on any transient failure, writes only
     /// when HubSpot cannot have acted (the connection was refused, or a 429).
-    async fn send(
+    async fn send<T: Decode>(
         &self,
         method: &MethodDef,
         outgoing: &Outgoing,
         caller: Caller<'_>,
-    ) -> Result<Value, MethodError> {
+    ) -> Result<T, MethodError> {
         let attempt = || async {
             match self.send_once(method, outgoing, caller).await {
                 Ok(Answer::Ok(value)) => Ok(value),
@@ -226,7 +245,7 @@ impl ApiClient {
         match result {
             Ok(value) => Ok(value),
             Err(Retry::Answered(error)) if method.absent_is_null && error.code == "not_found" => {
-                Ok(Value::Null)
+                Ok(T::null())
             }
             Err(Retry::Answered(error)) => Err(error),
             Err(Retry::Transport(t)) if method.writes && t.maybe_acted => {
@@ -239,12 +258,12 @@ impl ApiClient {
         }
     }
 
-    async fn send_once(
+    async fn send_once<T: Decode>(
         &self,
         method: &MethodDef,
         outgoing: &Outgoing,
         caller: Caller<'_>,
-    ) -> Result<Answer, Transport> {
+    ) -> Result<Answer<T>, Transport> {
         let budget = method.budget();
         let key = caller.budget_key();
         let waited = self.limiter.acquire(&key, budget).await;
@@ -309,15 +328,13 @@ impl ApiClient {
             )));
         }
         if bytes.is_empty() {
-            return Ok(Answer::Ok(Value::Null));
+            return Ok(Answer::Ok(T::null()));
         }
-        serde_json::from_slice(&bytes)
-            .map(Answer::Ok)
-            .map_err(|_| Transport {
-                maybe_acted: true,
-                kind: "body",
-                message: "HubSpot answered with a body that is not JSON".into(),
-            })
+        T::decode(&bytes).map(Answer::Ok).ok_or_else(|| Transport {
+            maybe_acted: true,
+            kind: "body",
+            message: "HubSpot answered with a body that is not JSON".into(),
+        })
     }
 
     /// The URL and JSON body of `method` for `input`, on the page after `after`.

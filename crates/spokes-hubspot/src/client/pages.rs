@@ -7,11 +7,131 @@
 //! that streams the records holds one page at a time however many there are; `paging.all`
 //! without streaming collects the same walk.
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::window::{self, Cursor};
-use super::{ApiClient, Caller, MethodError, MethodInput, split_page};
-use crate::catalogue::{MethodDef, Paging};
+use super::{ApiClient, Caller, Decode, MethodError, MethodInput, split_page};
+use crate::catalogue::{Data, MethodDef, Pager, Paging};
+
+/// The records of one page: parsed, or as HubSpot wrote them when Spokes only passes them
+/// on (a stream of a plain cursor-paged list: no parse into a tree, no writing it again).
+#[derive(Debug)]
+pub enum Records {
+    Parsed(Vec<Value>),
+    Raw(Vec<Box<RawValue>>),
+}
+
+impl Records {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Parsed(records) => records.len(),
+            Self::Raw(records) => records.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records as JSON values (raw ones parsed).
+    pub fn into_values(self) -> Vec<Value> {
+        match self {
+            Self::Parsed(records) => records,
+            Self::Raw(records) => records
+                .iter()
+                // Each raw record was read as valid JSON.
+                .filter_map(|r| serde_json::from_str(r.get()).ok())
+                .collect(),
+        }
+    }
+
+    /// One JSON document a line (NDJSON).
+    pub fn to_lines(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len() * 512);
+        match self {
+            Self::Parsed(records) => {
+                for record in records {
+                    // A `Value` always serialises.
+                    let _ = serde_json::to_writer(&mut out, record);
+                    out.push(b'\n');
+                }
+            }
+            Self::Raw(records) => {
+                for record in records {
+                    let start = out.len();
+                    out.extend_from_slice(record.get().as_bytes());
+                    // JSON strings escape line breaks, so a raw one is whitespace between
+                    // tokens (pretty-printed JSON): a space keeps the record on its line.
+                    for byte in &mut out[start..] {
+                        if matches!(*byte, b'\n' | b'\r') {
+                            *byte = b' ';
+                        }
+                    }
+                    out.push(b'\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A page of HubSpot's v3 shape with its records left as written: `results` and
+/// `paging.next.after`.
+#[derive(Deserialize)]
+pub(super) struct RawPage {
+    #[serde(default)]
+    results: Vec<Box<RawValue>>,
+    #[serde(default)]
+    paging: Option<RawPaging>,
+}
+
+#[derive(Deserialize)]
+struct RawPaging {
+    next: Option<RawNext>,
+}
+
+#[derive(Deserialize)]
+struct RawNext {
+    after: Option<Value>,
+}
+
+impl Decode for RawPage {
+    fn decode(body: &[u8]) -> Option<Self> {
+        serde_json::from_slice(body).ok()
+    }
+
+    fn null() -> Self {
+        Self {
+            results: Vec::new(),
+            paging: None,
+        }
+    }
+}
+
+impl RawPage {
+    fn next(&self) -> Option<String> {
+        let after = self.paging.as_ref()?.next.as_ref()?.after.as_ref()?;
+        after
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| after.as_i64().map(|n| n.to_string()))
+    }
+}
+
+/// Whether the records of `method`'s pages go on as HubSpot wrote them: Spokes neither
+/// filters nor reshapes them (HubSpot's `after` cursor, records in `results`).
+fn passes_records_through(method: &MethodDef) -> bool {
+    let shape = &method.shape;
+    method.paging == Paging::Cursor
+        && method.composite.is_none()
+        && shape.records == "results"
+        && shape.data == Data::AsIs
+        && shape.pager == Pager::After
+        && shape.keep.is_none()
+        && shape.since.is_none()
+}
 
 /// Where a walk through a method's pages stands.
 #[derive(Debug, Clone)]
@@ -120,23 +240,32 @@ impl ApiClient {
         input: &MethodInput,
         pages: &mut Pages,
         caller: Caller<'_>,
-    ) -> Result<Option<Vec<Value>>, MethodError> {
+    ) -> Result<Option<Records>, MethodError> {
         if pages.done {
             return Ok(None);
         }
         match &mut pages.at {
             At::Cursor { after, since } => {
                 let outgoing = self.request(method, input, after.as_deref());
-                let page = split_page(method, self.send(method, &outgoing, caller).await?, *since);
-                match page.next {
+                let (records, next) = if passes_records_through(method) {
+                    let page: RawPage = self.send(method, &outgoing, caller).await?;
+                    let next = page.next();
+                    (Records::Raw(page.results), next)
+                } else {
+                    let page =
+                        split_page(method, self.send(method, &outgoing, caller).await?, *since);
+                    let records = match page.data {
+                        Value::Array(records) => records,
+                        _ => Vec::new(),
+                    };
+                    (Records::Parsed(records), page.next)
+                };
+                match next {
                     // A cursor that does not move would page forever.
                     Some(next) if Some(&next) != after.as_ref() => *after = Some(next),
                     _ => pages.done = true,
                 }
-                Ok(Some(match page.data {
-                    Value::Array(records) => records,
-                    _ => Vec::new(),
-                }))
+                Ok(Some(records))
             }
             At::Window {
                 date_property,
@@ -159,7 +288,7 @@ impl ApiClient {
                     Some(next) => *cursor = next,
                     None => pages.done = true,
                 }
-                Ok(Some(records))
+                Ok(Some(Records::Parsed(records)))
             }
         }
     }
@@ -174,8 +303,32 @@ impl ApiClient {
     ) -> Result<Vec<Value>, MethodError> {
         let mut records = Vec::new();
         while let Some(page) = self.next_page(method, input, &mut pages, caller).await? {
-            records.extend(page);
+            records.extend(page.into_values());
         }
         Ok(records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_records_are_one_line_each_as_written() {
+        let page = RawPage::decode(
+            br#"{"results": [{"id": "1", "properties": {"note": "a\nb"}},
+                {
+                  "id": "2"
+                }], "paging": {"next": {"after": "2"}}}"#,
+        )
+        .expect("a page");
+        assert_eq!(page.next().as_deref(), Some("2"));
+        let lines = Records::Raw(page.results).to_lines();
+        let text = String::from_utf8(lines).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0], r#"{"id": "1", "properties": {"note": "a\nb"}}"#);
+        let second: Value = serde_json::from_str(lines[1]).expect("JSON");
+        assert_eq!(second, serde_json::json!({"id": "2"}));
     }
 }

@@ -51,7 +51,7 @@ impl ApiClient {
                     })),
                     verb: Some(reqwest::Method::POST),
                 };
-                match self.send(method, &search, caller).await {
+                match self.send::<Value>(method, &search, caller).await {
                     Ok(answer) => answer["results"].get(0).cloned(),
                     Err(_) => return Err(with_lookup(lost, name, value, "the lookup failed")),
                 }

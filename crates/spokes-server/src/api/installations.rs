@@ -353,17 +353,6 @@ pub async fn call_method(
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
 
-    /// The records of one page, one JSON document a line.
-    fn lines(records: &[Value]) -> bytes::Bytes {
-        let mut out = Vec::with_capacity(records.len() * 512);
-        for record in records {
-            // A `Value` always serialises.
-            let _ = serde_json::to_writer(&mut out, record);
-            out.push(b'\n');
-        }
-        out.into()
-    }
-
     /// The last line of a stream that failed after its first record: the API's error shape.
     fn error_line(error: spokes_hubspot::MethodError) -> bytes::Bytes {
         let mut body = json!({"code": error.code, "message": error.message});
@@ -416,7 +405,7 @@ pub async fn call_method(
         let body = futures_util::stream::unfold(Some(stream), |stream| async move {
             let mut stream = stream?;
             let chunk = match stream.next_page().await? {
-                Ok(records) => (lines(&records), Some(stream)),
+                Ok(records) => (records.to_lines().into(), Some(stream)),
                 Err(error) => (error_line(error), None),
             };
             Some((Ok::<_, std::convert::Infallible>(chunk.0), chunk.1))
