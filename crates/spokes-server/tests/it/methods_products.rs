@@ -125,6 +125,18 @@ async fn a_deals_products_are_read_past_every_page_and_batch() {
         }
     }
     assert!(expected.len() > 100, "{} products", expected.len());
+    // The deal's associations themselves, past HubSpot's page of 500 (no cut at 100).
+    let associated = env
+        .data(
+            &id,
+            "deals.line_items",
+            json!({"parameters": {"dealId": deal}, "paging": {"all": true}}),
+        )
+        .await;
+    let mut associated = ids_of(&associated);
+    associated.sort();
+    associated.dedup();
+    assert_eq!(associated.len(), 600);
 
     let products = env
         .data(
