@@ -106,6 +106,9 @@ pub struct Installation {
     /// Bumped by every write of the auth state (status, portal, tokens); a conditional write
     /// names the version it read, so a refresh cannot undo a disconnect.
     pub auth_version: i64,
+    /// Refuses every write (methods that write, proxy requests other than GET/HEAD), whatever
+    /// the key.
+    pub read_only: bool,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }
@@ -128,6 +131,11 @@ pub struct ApiKey {
     pub key_hash: String,
     /// Restricts the key to one account when set.
     pub account_id: Option<String>,
+    /// The key may not write: no method that writes, no proxy request other than GET/HEAD.
+    pub read_only: bool,
+    /// An MCP write tool called without `confirm: true` answers a dry-run preview (the
+    /// default); false lets the key's agents write without confirming.
+    pub confirm_writes: bool,
     pub created_at: UnixMillis,
     pub revoked_at: Option<UnixMillis>,
 }
@@ -182,6 +190,25 @@ pub struct ConsoleSession {
     pub key_id: Option<String>,
     pub created_at: UnixMillis,
     pub expires_at: UnixMillis,
+}
+
+/// One tool call of an AI agent over MCP, kept for the partner's audit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpCall {
+    pub id: String,
+    pub account_id: String,
+    /// The API key the agent used; `None` for the local stdio transport.
+    pub key_id: Option<String>,
+    pub installation_id: String,
+    pub tool: String,
+    /// `ok`, `dry_run`, or the error code the call answered.
+    pub outcome: String,
+    /// HubSpot's id of a failed call.
+    pub correlation_id: Option<String>,
+    /// The tool's arguments as JSON text, stripped of secrets by the caller.
+    pub arguments: String,
+    pub duration_ms: i64,
+    pub created_at: UnixMillis,
 }
 
 /// How many rows a sweep of expired one-time values and sessions deleted.

@@ -163,6 +163,8 @@ async fn setup() -> Setup {
             name: "bench".into(),
             key_hash: hash,
             account_id: None,
+            read_only: false,
+            confirm_writes: true,
             created_at: 0,
             revoked_at: None,
         })

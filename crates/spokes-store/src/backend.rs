@@ -4,7 +4,7 @@
 //! sqlx's bounds for a generic query (`Encode + Type` for every bound type, `Executor` for
 //! `&mut DB::Connection`) are not inherited by callers of a trait that states them, so they
 //! would have to be repeated on every function. [`Backend`] instead offers the few operations
-//! the queries need — bind text / integer / bytes, execute, fetch — and each backend implements
+//! the queries need — bind text / integer / bytes / boolean, execute, fetch — and each backend implements
 //! them with its concrete types through [`backend_io!`]; the backend-specific statements (the
 //! migration lock, the outbox claim) are its constants.
 
@@ -34,6 +34,8 @@ pub(crate) trait Backend: Database<Row: RowExt> {
     fn bind_text(query: Query<Self>, value: Option<&str>) -> Query<Self>;
     fn bind_int(query: Query<Self>, value: Option<i64>) -> Query<Self>;
     fn bind_blob(query: Query<Self>, value: Option<&[u8]>) -> Query<Self>;
+    /// A flag: BOOLEAN on PostgreSQL, 0/1 INTEGER on SQLite.
+    fn bind_bool(query: Query<Self>, value: Option<bool>) -> Query<Self>;
     /// Runs the statement; the number of rows it affected.
     fn execute<'e>(
         query: Query<Self>,
@@ -108,7 +110,8 @@ impl<DB: Backend> Sql<DB> {
     }
 }
 
-/// A value that can be bound to a statement: text, an integer or bytes, each optional (NULL).
+/// A value that can be bound to a statement: text, an integer, bytes or a flag, each optional
+/// (NULL).
 pub(crate) trait Param {
     fn bind_to<DB: Backend>(self, query: Query<DB>) -> Query<DB>;
 }
@@ -161,6 +164,12 @@ impl Param for Option<i64> {
     }
 }
 
+impl Param for bool {
+    fn bind_to<DB: Backend>(self, query: Query<DB>) -> Query<DB> {
+        DB::bind_bool(query, Some(self))
+    }
+}
+
 impl Param for &[u8] {
     fn bind_to<DB: Backend>(self, query: Query<DB>) -> Query<DB> {
         DB::bind_blob(query, Some(self))
@@ -200,6 +209,13 @@ macro_rules! backend_io {
         fn bind_blob(
             query: $crate::backend::Query<Self>,
             value: Option<&[u8]>,
+        ) -> $crate::backend::Query<Self> {
+            query.bind(value)
+        }
+
+        fn bind_bool(
+            query: $crate::backend::Query<Self>,
+            value: Option<bool>,
         ) -> $crate::backend::Query<Self> {
             query.bind(value)
         }

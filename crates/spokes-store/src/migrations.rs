@@ -36,6 +36,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "custom_object_copies",
         sql: include_str!("../migrations/sqlite/0004_custom_object_copies.sql"),
     },
+    Migration {
+        version: 5,
+        name: "mcp",
+        sql: include_str!("../migrations/sqlite/0005_mcp.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -58,6 +63,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "custom_object_copies",
         sql: include_str!("../migrations/postgres/0004_custom_object_copies.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "mcp",
+        sql: include_str!("../migrations/postgres/0005_mcp.sql"),
     },
 ];
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use spokes_core::{
     Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, Installation, InstallationStatus,
-    LastError, OAuthState, OutboxEvent, PortalDetails, Secret, TokenSet,
+    LastError, McpCall, OAuthState, OutboxEvent, PortalDetails, Secret, TokenSet,
 };
 
 use crate::seal::KeyRing;
@@ -19,6 +19,8 @@ pub(crate) trait RowExt {
     fn opt_text(&self, column: &str) -> sqlx::Result<Option<String>>;
     fn int(&self, column: &str) -> sqlx::Result<i64>;
     fn opt_int(&self, column: &str) -> sqlx::Result<Option<i64>>;
+    /// A flag column (BOOLEAN on PostgreSQL, 0/1 on SQLite).
+    fn flag(&self, column: &str) -> sqlx::Result<bool>;
     fn blob(&self, column: &str) -> sqlx::Result<Vec<u8>>;
     fn opt_blob(&self, column: &str) -> sqlx::Result<Option<Vec<u8>>>;
 }
@@ -36,6 +38,9 @@ macro_rules! impl_row_ext {
                 sqlx::Row::try_get(self, column)
             }
             fn opt_int(&self, column: &str) -> sqlx::Result<Option<i64>> {
+                sqlx::Row::try_get(self, column)
+            }
+            fn flag(&self, column: &str) -> sqlx::Result<bool> {
                 sqlx::Row::try_get(self, column)
             }
             fn blob(&self, column: &str) -> sqlx::Result<Vec<u8>> {
@@ -135,6 +140,8 @@ pub(crate) fn api_key(row: &impl RowExt) -> StoreResult<ApiKey> {
         name: row.text("name")?,
         key_hash: row.text("key_hash")?,
         account_id: row.opt_text("account_id")?,
+        read_only: row.flag("read_only")?,
+        confirm_writes: row.flag("confirm_writes")?,
         created_at: row.int("created_at")?,
         revoked_at: row.opt_int("revoked_at")?,
     })
@@ -193,6 +200,7 @@ pub(crate) fn installation(row: &impl RowExt) -> StoreResult<Installation> {
             .transpose()?,
         token_expires_at: row.opt_int("token_expires_at")?,
         auth_version: row.int("auth_version")?,
+        read_only: row.flag("read_only")?,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
     })
@@ -248,6 +256,21 @@ pub(crate) fn oauth_state(row: &impl RowExt, keys: &KeyRing) -> StoreResult<OAut
         created_at: row.int("created_at")?,
         expires_at: row.int("expires_at")?,
         state_hash,
+    })
+}
+
+pub(crate) fn mcp_call(row: &impl RowExt) -> StoreResult<McpCall> {
+    Ok(McpCall {
+        id: row.text("id")?,
+        account_id: row.text("account_id")?,
+        key_id: row.opt_text("key_id")?,
+        installation_id: row.text("installation_id")?,
+        tool: row.text("tool")?,
+        outcome: row.text("outcome")?,
+        correlation_id: row.opt_text("correlation_id")?,
+        arguments: row.text("arguments")?,
+        duration_ms: row.int("duration_ms")?,
+        created_at: row.int("created_at")?,
     })
 }
 

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
     Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, IdempotencyClaim,
-    Installation, InstallationStatus, LastError, OAuthState, OneTimeProblem, OutboxEvent,
+    Installation, InstallationStatus, LastError, McpCall, OAuthState, OneTimeProblem, OutboxEvent,
     PortalDetails, SweepCounts, TokenSet,
 };
 
@@ -100,7 +100,7 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     /// Writes name, timezone and updated_at; false when the account does not exist.
     async fn update_account(&self, account: &Account) -> StoreResult<bool>;
-    /// Deletes the account with its installations, auth links and states.
+    /// Deletes the account with its installations, auth links, states and MCP calls.
     async fn delete_account(&self, id: &str) -> StoreResult<bool>;
 
     // --- connector setup
@@ -145,6 +145,13 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         last_error: Option<&LastError>,
         at: UnixMillis,
+    ) -> StoreResult<bool>;
+    /// Sets whether the installation refuses writes. False when no such installation.
+    async fn set_installation_read_only(
+        &self,
+        id: &str,
+        read_only: bool,
+        updated_at: UnixMillis,
     ) -> StoreResult<bool>;
     async fn delete_installation(&self, id: &str) -> StoreResult<bool>;
 
@@ -202,6 +209,21 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes auth links and OAuth states used or expired more than `keep_ms` ago (kept that
     /// long so a late click still hears "already used" or "expired"), and expired sessions.
     async fn sweep_expired(&self, now: UnixMillis, keep_ms: i64) -> StoreResult<SweepCounts>;
+
+    // --- the audit of MCP tool calls
+    /// `StoreError::NotFound` when the account does not exist.
+    async fn record_mcp_call(&self, call: &McpCall) -> StoreResult<()>;
+    /// The account's calls, newest first, of one installation when given, made before
+    /// `before` when given (a page's `next_before`); at most `limit`.
+    async fn list_mcp_calls(
+        &self,
+        account_id: &str,
+        installation_id: Option<&str>,
+        before: Option<UnixMillis>,
+        limit: u32,
+    ) -> StoreResult<Vec<McpCall>>;
+    /// Deletes calls made before `older_than`; how many.
+    async fn sweep_mcp_calls(&self, older_than: UnixMillis) -> StoreResult<u64>;
 
     // --- master key rotation
     /// The master-key fingerprint recorded in `meta`: the key every value was sealed with when

@@ -362,6 +362,8 @@ async fn create_key(
             name: name.to_string(),
             key_hash: hash,
             account_id: account,
+            read_only: false,
+            confirm_writes: true,
             created_at: SystemClock.now_ms(),
             revoked_at: None,
         })

@@ -144,6 +144,7 @@ pub async fn create(
         last_error: None,
         token_expires_at: None,
         auth_version: 0,
+        read_only: false,
         created_at: now,
         updated_at: now,
     };

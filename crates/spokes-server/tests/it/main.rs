@@ -285,6 +285,8 @@ impl TestEnv {
                 name: "test".into(),
                 key_hash: hash,
                 account_id: account.map(str::to_string),
+                read_only: false,
+                confirm_writes: true,
                 created_at: 0,
                 revoked_at: None,
             })

@@ -1,5 +1,6 @@
-//! Installations: create, read, list, delete.
+//! Installations: create, read, list, the read-only flag, delete.
 
+use spokes_core::clock::UnixMillis;
 use spokes_core::{ApiKey, Installation};
 use sqlx::Pool;
 
@@ -11,7 +12,7 @@ use crate::{KeyAndInstallation, StoreResult};
 macro_rules! installation_columns {
     () => {
         "id, account_id, connector, name, properties, status, portal, last_error, \
-         token_expires_at, auth_version, created_at, updated_at"
+         token_expires_at, auth_version, read_only, created_at, updated_at"
     };
 }
 
@@ -22,8 +23,8 @@ pub(crate) async fn create_installation<DB: Backend>(
     sql::<DB>(
         "INSERT INTO installations (id, account_id, connector, name, properties, \
          status, portal, portal_id, last_error, token_expires_at, auth_version, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         read_only, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&installation.id)
     .bind(&installation.account_id)
@@ -36,6 +37,7 @@ pub(crate) async fn create_installation<DB: Backend>(
     .bind(rows::last_error_json(installation.last_error.as_ref())?)
     .bind(installation.token_expires_at)
     .bind(installation.auth_version)
+    .bind(installation.read_only)
     .bind(installation.created_at)
     .bind(installation.updated_at)
     .execute(pool)
@@ -77,9 +79,11 @@ pub(crate) async fn load_call<DB: Backend>(
 ) -> StoreResult<Option<KeyAndInstallation>> {
     let Some(row) = sql::<DB>(
         "SELECT k.id AS key_id, k.name AS key_name, k.account_id AS key_account_id, \
+         k.read_only AS key_read_only, k.confirm_writes AS key_confirm_writes, \
          k.created_at AS key_created_at, k.revoked_at AS key_revoked_at, \
          i.id, i.account_id, i.connector, i.name, i.properties, i.status, i.portal, \
-         i.last_error, i.token_expires_at, i.auth_version, i.created_at, i.updated_at, \
+         i.last_error, i.token_expires_at, i.auth_version, i.read_only, i.created_at, \
+         i.updated_at, \
          i.access_token_sealed, i.refresh_token_sealed, i.token_client_id \
          FROM api_keys k LEFT JOIN installations i ON i.id = $2 WHERE k.key_hash = $1",
     )
@@ -95,6 +99,8 @@ pub(crate) async fn load_call<DB: Backend>(
         name: row.text("key_name")?,
         key_hash: key_hash.to_string(),
         account_id: row.opt_text("key_account_id")?,
+        read_only: row.flag("key_read_only")?,
+        confirm_writes: row.flag("key_confirm_writes")?,
         created_at: row.int("key_created_at")?,
         revoked_at: row.opt_int("key_revoked_at")?,
     };
@@ -153,6 +159,22 @@ pub(crate) async fn installations_for_portal<DB: Backend>(
     .iter()
     .map(rows::installation)
     .collect()
+}
+
+pub(crate) async fn set_installation_read_only<DB: Backend>(
+    pool: &Pool<DB>,
+    id: &str,
+    read_only: bool,
+    at: UnixMillis,
+) -> StoreResult<bool> {
+    let written =
+        sql::<DB>("UPDATE installations SET read_only = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(read_only)
+            .bind(at)
+            .execute(pool)
+            .await?;
+    Ok(written > 0)
 }
 
 pub(crate) async fn delete_installation<DB: Backend>(

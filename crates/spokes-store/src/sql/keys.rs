@@ -10,7 +10,7 @@ use crate::rows;
 
 macro_rules! api_key_columns {
     () => {
-        "id, name, key_hash, account_id, created_at, revoked_at"
+        "id, name, key_hash, account_id, read_only, confirm_writes, created_at, revoked_at"
     };
 }
 
@@ -18,12 +18,14 @@ pub(crate) async fn create_api_key<DB: Backend>(pool: &Pool<DB>, key: &ApiKey) -
     sql::<DB>(concat!(
         "INSERT INTO api_keys (",
         api_key_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6)"
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     ))
     .bind(&key.id)
     .bind(&key.name)
     .bind(&key.key_hash)
     .bind(&key.account_id)
+    .bind(key.read_only)
+    .bind(key.confirm_writes)
     .bind(key.created_at)
     .bind(key.revoked_at)
     .execute(pool)

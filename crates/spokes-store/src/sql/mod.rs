@@ -12,6 +12,7 @@ mod idempotency;
 mod installations;
 mod keys;
 mod leases;
+mod mcp_calls;
 mod one_time;
 pub(crate) mod outbox;
 pub(crate) mod rotation;
@@ -23,7 +24,8 @@ use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
     Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, IdempotencyClaim,
-    Installation, LastError, OAuthState, OneTimeProblem, OutboxEvent, SweepCounts, TokenSet,
+    Installation, LastError, McpCall, OAuthState, OneTimeProblem, OutboxEvent, SweepCounts,
+    TokenSet,
 };
 use sqlx::Pool;
 
@@ -196,6 +198,15 @@ impl<DB: Backend> Store for SqlStore<DB> {
         auth::set_last_error(&self.pool, id, last_error, at).await
     }
 
+    async fn set_installation_read_only(
+        &self,
+        id: &str,
+        read_only: bool,
+        updated_at: UnixMillis,
+    ) -> StoreResult<bool> {
+        installations::set_installation_read_only(&self.pool, id, read_only, updated_at).await
+    }
+
     async fn delete_installation(&self, id: &str) -> StoreResult<bool> {
         installations::delete_installation(&self.pool, id).await
     }
@@ -285,6 +296,26 @@ impl<DB: Backend> Store for SqlStore<DB> {
         let mut counts = one_time::sweep_expired(&self.pool, now, keep_ms).await?;
         idempotency::sweep(&self.pool, now, &mut counts).await?;
         Ok(counts)
+    }
+
+    // --- the audit of MCP tool calls
+
+    async fn record_mcp_call(&self, call: &McpCall) -> StoreResult<()> {
+        mcp_calls::record(&self.pool, call).await
+    }
+
+    async fn list_mcp_calls(
+        &self,
+        account_id: &str,
+        installation_id: Option<&str>,
+        before: Option<UnixMillis>,
+        limit: u32,
+    ) -> StoreResult<Vec<McpCall>> {
+        mcp_calls::list(&self.pool, account_id, installation_id, before, limit).await
+    }
+
+    async fn sweep_mcp_calls(&self, older_than: UnixMillis) -> StoreResult<u64> {
+        mcp_calls::sweep(&self.pool, older_than).await
     }
 
     // --- master key rotation

@@ -9,6 +9,8 @@ fn key(id: &str, hash: &str, account_id: Option<&str>, created_at: i64) -> ApiKe
         name: format!("key {id}"),
         key_hash: hash.to_owned(),
         account_id: account_id.map(str::to_owned),
+        read_only: false,
+        confirm_writes: true,
         created_at,
         revoked_at: None,
     }
@@ -41,6 +43,38 @@ async fn create_find_list_revoke() {
     // A revoked key is still found (the caller refuses it) and keeps its first revocation time.
     let found = store.find_api_key_by_hash("hash-a").await.unwrap().unwrap();
     assert_eq!(found.revoked_at, Some(T0 + 5));
+}
+
+#[tokio::test]
+async fn the_write_flags_are_kept() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    let mut agent = key("key_agent", "hash-agent", Some("acme"), T0);
+    agent.read_only = true;
+    agent.confirm_writes = false;
+    store.create_api_key(&agent).await.unwrap();
+    assert_eq!(
+        store.find_api_key_by_hash("hash-agent").await.unwrap(),
+        Some(agent.clone())
+    );
+    assert_eq!(store.list_api_keys().await.unwrap(), vec![agent]);
+
+    // A key written before the flags existed (no values given) may write, after confirming.
+    let raw = h.raw().await;
+    raw.exec_text(
+        "INSERT INTO api_keys (id, name, key_hash, account_id, created_at) \
+         VALUES ($1, 'old', 'hash-old', NULL, 0)",
+        "key_old",
+    )
+    .await;
+    raw.close().await;
+    let old = store
+        .find_api_key_by_hash("hash-old")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!old.read_only);
+    assert!(old.confirm_writes);
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 use spokes_core::ExposeSecret;
-use spokes_core::{ApiKey, InstallationStatus, LastError};
+use spokes_core::{ApiKey, Installation, InstallationStatus, LastError};
 use spokes_store::{AuthState, StoreError};
 
 use crate::support::{Harness, T0, account, installation, portal, tokens};
@@ -324,6 +324,9 @@ async fn load_call_reads_the_key_and_the_installation_with_its_tokens_at_once() 
         name: "partner".to_owned(),
         key_hash: "hash-1".to_owned(),
         account_id: Some("acme".to_owned()),
+        // Not the defaults, so the test shows load_call reads them.
+        read_only: true,
+        confirm_writes: false,
         created_at: T0,
         revoked_at: None,
     };
@@ -361,7 +364,80 @@ async fn load_call_reads_the_key_and_the_installation_with_its_tokens_at_once() 
     assert_eq!(stored.refresh_token.expose_secret(), "refresh-access-1");
     assert_eq!(stored.expires_at, T0 + 1_800_000);
 
+    assert!(
+        store
+            .set_installation_read_only("inst_1", true, T0 + 15)
+            .await
+            .unwrap()
+    );
+    let found = store.load_call("hash-1", "inst_1").await.unwrap().unwrap();
+    assert!(found.installation.unwrap().0.read_only);
+
     assert!(store.revoke_api_key("key_1", T0 + 20).await.unwrap());
     let found = store.load_call("hash-1", "inst_1").await.unwrap().unwrap();
     assert_eq!(found.key.revoked_at, Some(T0 + 20));
+}
+
+#[tokio::test]
+async fn set_installation_read_only_changes_only_the_flag() {
+    let h = Harness::new().await;
+    let store = &h.store;
+    let (_, first) = h.seed().await;
+    assert!(!first.read_only);
+    assert!(
+        store
+            .save_auth_state("inst_1", &connected("a1", T0), T0 + 1, None)
+            .await
+            .unwrap()
+    );
+    let before = store.get_installation("inst_1").await.unwrap().unwrap();
+
+    assert!(
+        store
+            .set_installation_read_only("inst_1", true, T0 + 2)
+            .await
+            .unwrap()
+    );
+    let after = store.get_installation("inst_1").await.unwrap().unwrap();
+    assert_eq!(
+        after,
+        Installation {
+            read_only: true,
+            updated_at: T0 + 2,
+            ..before.clone()
+        }
+    );
+    assert!(store.list_installations("acme").await.unwrap()[0].read_only);
+    assert!(store.get_tokens("inst_1").await.unwrap().is_some());
+
+    // Back to writable; unknown installations say so.
+    assert!(
+        store
+            .set_installation_read_only("inst_1", false, T0 + 3)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .get_installation("inst_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .read_only
+    );
+    assert!(
+        !store
+            .set_installation_read_only("nope", true, T0 + 3)
+            .await
+            .unwrap()
+    );
+
+    // Created read-only.
+    let mut locked = installation("inst_2", "acme");
+    locked.read_only = true;
+    store.create_installation(&locked).await.unwrap();
+    assert_eq!(
+        store.get_installation("inst_2").await.unwrap(),
+        Some(locked)
+    );
 }

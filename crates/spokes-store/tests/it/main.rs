@@ -6,6 +6,7 @@ mod accounts;
 mod api_keys;
 mod installations;
 mod leases;
+mod mcp_calls;
 mod one_time;
 mod outbox;
 mod rotation;

@@ -86,6 +86,7 @@ pub fn installation(id: &str, account_id: &str) -> Installation {
         last_error: None,
         token_expires_at: None,
         auth_version: 0,
+        read_only: false,
         created_at: T0,
         updated_at: T0,
     }
