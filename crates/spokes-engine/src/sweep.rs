@@ -1,5 +1,5 @@
-//! Deletes used and expired auth links and OAuth states, and expired console sessions, so
-//! those tables do not grow without bound.
+//! Deletes used and expired auth links and OAuth states, expired console sessions and MCP
+//! call records past their retention, so those tables do not grow without bound.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,9 @@ use spokes_store::{Store, StoreResult};
 /// Used and expired one-time values are kept this long, so a late click on a link still hears
 /// "already used" or "expired" instead of "not valid".
 pub const KEEP_SPENT_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The audit of AI agents' MCP tool calls is kept this long.
+pub const KEEP_MCP_CALLS_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 pub struct Sweeper {
     store: Arc<dyn Store>,
@@ -27,10 +30,12 @@ impl Sweeper {
     }
 
     pub async fn sweep_once(&self) -> StoreResult<SweepCounts> {
-        let counts = self
-            .store
-            .sweep_expired(self.clock.now_ms(), KEEP_SPENT_MS)
-            .await?;
+        let now = self.clock.now_ms();
+        let counts = self.store.sweep_expired(now, KEEP_SPENT_MS).await?;
+        let mcp_calls = self.store.sweep_mcp_calls(now - KEEP_MCP_CALLS_MS).await?;
+        if mcp_calls > 0 {
+            tracing::info!(mcp_calls, "swept MCP call records past their retention");
+        }
         if counts.total() > 0 {
             tracing::info!(
                 auth_links = counts.auth_links,
