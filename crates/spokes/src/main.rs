@@ -155,6 +155,14 @@ enum KeysCommand {
         account: Option<String>,
         #[arg(long, default_value = "api key")]
         name: String,
+        /// The key may only read: methods that write and proxy requests other than GET/HEAD
+        /// are refused (`read_only`).
+        #[arg(long)]
+        read_only: bool,
+        /// AI agents using the key write without confirming: MCP write tools act at once
+        /// instead of first answering a dry-run preview.
+        #[arg(long)]
+        no_confirm: bool,
     },
     /// List API keys (never the keys themselves).
     List(Common),
@@ -350,10 +358,27 @@ async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyRing)
     Ok((store, keys))
 }
 
+/// What a new key may do besides its account restriction.
+#[derive(Clone, Copy)]
+struct KeyFlags {
+    read_only: bool,
+    confirm_writes: bool,
+}
+
+impl Default for KeyFlags {
+    fn default() -> Self {
+        Self {
+            read_only: false,
+            confirm_writes: true,
+        }
+    }
+}
+
 async fn create_key(
     store: &dyn Store,
     name: &str,
     account: Option<String>,
+    flags: KeyFlags,
 ) -> anyhow::Result<String> {
     let (key, hash) = spokes_server::new_api_key();
     store
@@ -362,8 +387,8 @@ async fn create_key(
             name: name.to_string(),
             key_hash: hash,
             account_id: account,
-            read_only: false,
-            confirm_writes: true,
+            read_only: flags.read_only,
+            confirm_writes: flags.confirm_writes,
             created_at: SystemClock.now_ms(),
             revoked_at: None,
         })
@@ -377,6 +402,8 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
             common,
             account,
             name,
+            read_only,
+            no_confirm,
         } => {
             let config = load_config(&common, Overrides::default())?;
             let (store, _) = open_store(&config).await?;
@@ -385,12 +412,22 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
             {
                 bail!("account `{id}` does not exist; create it first with POST /v1/accounts");
             }
-            let key = create_key(store.as_ref(), &name, account.clone()).await?;
+            let flags = KeyFlags {
+                read_only,
+                confirm_writes: !no_confirm,
+            };
+            let key = create_key(store.as_ref(), &name, account.clone(), flags).await?;
             match &account {
                 Some(id) => println!(
                     "created an API key restricted to account `{id}`; it is shown only once:"
                 ),
                 None => println!("created a partner API key; it is shown only once:"),
+            }
+            if read_only {
+                println!("it may only read: writes are refused with `read_only`");
+            }
+            if no_confirm {
+                println!("AI agents using it write without a dry-run preview first");
             }
             println!("{key}");
         }
@@ -403,10 +440,12 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
             }
             for key in keys {
                 println!(
-                    "{}\t{}\taccount={}\tcreated={}\t{}",
+                    "{}\t{}\taccount={}\tread_only={}\tconfirm_writes={}\tcreated={}\t{}",
                     key.id,
                     key.name,
                     key.account_id.as_deref().unwrap_or("*"),
+                    key.read_only,
+                    key.confirm_writes,
                     format_rfc3339(key.created_at),
                     key.revoked_at
                         .map(|at| format!("revoked={}", format_rfc3339(at)))
@@ -480,7 +519,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 updated_at: SystemClock.now_ms(),
             })
             .await?;
-        let key = create_key(store.as_ref(), "sandbox", None).await?;
+        let key = create_key(store.as_ref(), "sandbox", None, KeyFlags::default()).await?;
         sandbox = Some((sim, key));
     }
 

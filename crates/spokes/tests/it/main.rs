@@ -256,6 +256,51 @@ async fn keys_create_works_while_the_server_runs() {
     assert_eq!(accounts.status(), StatusCode::UNAUTHORIZED);
 }
 
+#[tokio::test]
+async fn keys_create_sets_the_write_flags_and_keys_list_shows_them() {
+    let dir = TempDir::new("spokes-cli");
+    let database_url = test_database_url(dir.path()).await;
+    for args in [
+        &[
+            "keys",
+            "create",
+            "--name",
+            "agent",
+            "--read-only",
+            "--no-confirm",
+        ][..],
+        &["keys", "create", "--name", "plain"],
+    ] {
+        let output = spokes(dir.path(), &database_url, args)
+            .output()
+            .expect("keys create");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let listed = spokes(dir.path(), &database_url, &["keys", "list"])
+        .output()
+        .expect("keys list");
+    let listed = String::from_utf8(listed.stdout).expect("utf-8");
+    let line = |name: &str| {
+        listed
+            .lines()
+            .find(|l| l.contains(&format!("\t{name}\t")))
+            .unwrap_or_else(|| panic!("no key {name}: {listed}"))
+            .to_string()
+    };
+    assert!(
+        line("agent").contains("\tread_only=true\tconfirm_writes=false\t"),
+        "{listed}"
+    );
+    assert!(
+        line("plain").contains("\tread_only=false\tconfirm_writes=true\t"),
+        "{listed}"
+    );
+}
+
 #[test]
 fn config_check_reports_every_problem_and_fails() {
     let dir = TempDir::new("spokes-cli");
