@@ -199,6 +199,72 @@ fn associated(
     }
 }
 
+/// A record's object type, as a path parameter of the generic association methods.
+fn type_param(name: &str, which: &str) -> super::Param {
+    param(
+        name,
+        Location::Path,
+        JsonType::String,
+        true,
+        &format!(
+            "The {which} object type: `contacts`, `companies`, `deals`, `tickets`, `line_items`, `notes`, …, a custom object's `p<portalId>_<name>` (or a type id such as `0-1`)."
+        ),
+    )
+}
+
+fn record_id_param(name: &str, which: &str) -> super::Param {
+    param(
+        name,
+        Location::Path,
+        JsonType::String,
+        true,
+        &format!("The {which} record id."),
+    )
+}
+
+/// `associations.list` and `associations.create_default`: any two object types, so agents
+/// and generic tools need no method per pair. HubSpot checks the scopes of both types.
+fn generic() -> Vec<MethodDef> {
+    vec![
+        MethodDef {
+            id: "associations.list".into(),
+            name: "List Associations".into(),
+            description: "The records of `toObjectType` associated with one record: each `toObjectId` with its association types and labels, in id order, a page at a time (or all pages with `paging.all`). Needs the read scopes of both object types (HubSpot checks them).".into(),
+            params: vec![
+                type_param("fromObjectType", "record's"),
+                record_id_param("objectId", "record's"),
+                type_param("toObjectType", "associated records'"),
+            ],
+            paging: Paging::Cursor,
+            ..MethodDef::template(
+                "Associations",
+                fixed_path("/crm/v4/objects/{fromObjectType}/{objectId}/associations/{toObjectType}"),
+                Vec::new(),
+                associated_schema(),
+            )
+        },
+        MethodDef {
+            id: "associations.create_default".into(),
+            name: "Associate Records".into(),
+            description: "Associates two records with HubSpot's default (unlabelled) association, both directions; labels already on the pair stay. Needs the read and write scopes of both object types (HubSpot checks them).".into(),
+            verb: Verb::Put,
+            params: vec![
+                type_param("fromObjectType", "first record's"),
+                record_id_param("fromObjectId", "first"),
+                type_param("toObjectType", "second record's"),
+                record_id_param("toObjectId", "second"),
+            ],
+            writes: true,
+            ..MethodDef::template(
+                "Associations",
+                fixed_path("/crm/v4/objects/{fromObjectType}/{fromObjectId}/associations/default/{toObjectType}/{toObjectId}"),
+                Vec::new(),
+                default_association_schema(),
+            )
+        },
+    ]
+}
+
 /// `deals.products`: the products of a deal's line items. HubSpot ties products to deals
 /// only through line items, so the client makes it of three requests (`Composite`); the
 /// path shown is the first, the deal's line items.
@@ -340,6 +406,9 @@ pub(super) fn methods() -> Vec<MethodDef> {
         ),
         deal_products(deals, line_items, products),
     ]
+    .into_iter()
+    .chain(generic())
+    .collect()
 }
 
 #[cfg(test)]

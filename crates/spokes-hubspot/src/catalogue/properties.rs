@@ -343,5 +343,45 @@ fn methods_of(d: &Definitions) -> Vec<MethodDef> {
 }
 
 pub(super) fn methods() -> Vec<MethodDef> {
-    TYPES.iter().flat_map(methods_of).collect()
+    TYPES.iter().flat_map(methods_of).chain(generic()).collect()
+}
+
+/// `properties.list` and `properties.get` for any object type (tickets, line items,
+/// activities, custom objects), so agents and generic tools need no method per type.
+/// HubSpot checks the type's scopes.
+fn generic() -> Vec<MethodDef> {
+    let object_type = param(
+        "objectType",
+        Location::Path,
+        JsonType::String,
+        true,
+        "The object type: `contacts`, `companies`, `deals`, `tickets`, `line_items`, `notes`, …, a custom object's `p<portalId>_<name>` (or a type id such as `0-1`).",
+    );
+    let read = MethodDef::template(
+        "Properties",
+        properties_path("/{objectType}".into()),
+        Vec::new(),
+        results_of(property_schema()),
+    );
+    vec![
+        MethodDef {
+            id: "properties.list".into(),
+            name: "List Properties".into(),
+            description: "Every property definition of an object type, HubSpot's own and the portal's custom ones (`results`; custom ones have `hubspotDefined` false), with types and the options of enumerations.".into(),
+            params: vec![object_type.clone(), archived_param("List archived (deleted) properties instead of live ones.")],
+            ..read.clone()
+        },
+        MethodDef {
+            id: "properties.get".into(),
+            name: "Get Property".into(),
+            description: "One property definition of an object type by its internal name.".into(),
+            path: properties_path("/{objectType}/{name}".into()),
+            params: vec![
+                object_type,
+                param("name", Location::Path, JsonType::String, true, "The property's internal name."),
+            ],
+            output: property_schema(),
+            ..read
+        },
+    ]
 }
