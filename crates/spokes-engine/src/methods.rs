@@ -81,6 +81,27 @@ impl Methods {
         result
     }
 
+    /// The HubSpot request `method` would send for `input` (see [`ApiClient::preview`]),
+    /// after the scope gate; nothing is sent (the portal's properties may be read to check
+    /// the fields).
+    pub async fn preview(
+        &self,
+        installation: &Installation,
+        stored: Option<&TokenSet>,
+        method: &MethodDef,
+        input: &MethodInput,
+    ) -> Result<serde_json::Value, MethodError> {
+        gate(installation, method)?;
+        let token = self
+            .tokens
+            .access_token_with(installation, stored)
+            .await
+            .map_err(token_error)?;
+        self.client
+            .preview(method, input, caller(installation, &token))
+            .await
+    }
+
     /// Every record of a paged `method` from `paging.after` on (`paging.all` implied), one
     /// HubSpot page at a time: the next page is fetched only when the consumer asks for it.
     /// The scope gate, the token, the checks of the input and the first page come before

@@ -37,7 +37,9 @@ pub enum TokenError {
         "the installation is not connected to HubSpot; create an auth link and have the customer connect"
     )]
     NotConnected,
-    #[error("the customer must reconnect HubSpot: {0}")]
+    #[error(
+        "the customer must reconnect HubSpot ({0}); create an auth link (POST …/connectors/{{installation}}/auth-link) and have them consent again"
+    )]
     NeedsReauth(String),
     #[error("the HubSpot connector is not set up; PUT /v1/connectors/hubspot/setup first")]
     SetupMissing,

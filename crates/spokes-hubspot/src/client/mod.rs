@@ -180,6 +180,24 @@ impl ApiClient {
         result
     }
 
+    /// What `method` would send for `input` (verb, URL and JSON body), after every check
+    /// [`ApiClient::execute`] makes first; nothing is sent. Agents are shown it before a
+    /// write is confirmed.
+    pub async fn preview(
+        &self,
+        method: &MethodDef,
+        input: &MethodInput,
+        caller: Caller<'_>,
+    ) -> Result<Value, MethodError> {
+        self.prepare(method, input, caller).await?;
+        let outgoing = self.request(method, input, input.paging.after.as_deref());
+        Ok(serde_json::json!({
+            "method": method.verb.as_str(),
+            "url": outgoing.url,
+            "body": outgoing.body,
+        }))
+    }
+
     /// The checks before anything is sent (the fields of a write against the portal's
     /// properties too); the `since` of a method that filters by it, as Unix milliseconds.
     async fn prepare(
