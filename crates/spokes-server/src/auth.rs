@@ -64,6 +64,8 @@ impl FromRequestParts<AppState> for Caller {
 /// acts on the installation (method calls, the proxy), with the installation and its tokens,
 /// read with the key in one query: the method-call path's only read when the token is fresh.
 pub struct InstallationCaller {
+    /// The caller's key, valid: what it may do (`read_only`, `confirm_writes`).
+    pub key: ApiKey,
     pub installation: Installation,
     pub tokens: Option<TokenSet>,
 }
@@ -88,10 +90,14 @@ impl FromRequestParts<AppState> for InstallationCaller {
             Some(found) => (Some(found.key), found.installation),
             None => (None, None),
         };
-        let caller = caller_of(key)?;
+        let key = valid_key(key)?;
+        let caller = Caller {
+            account_id: key.account_id.clone(),
+        };
         caller.check_account(&account_id)?;
         match installation.filter(|(i, _)| i.account_id == account_id) {
             Some((installation, tokens)) => Ok(Self {
+                key,
                 installation,
                 tokens,
             }),
@@ -141,10 +147,15 @@ fn bearer_key(parts: &Parts) -> Result<&str, ApiError> {
 
 /// The caller of a key found by its hash: none, or a revoked one, is refused.
 fn caller_of(found: Option<ApiKey>) -> Result<Caller, ApiError> {
+    valid_key(found).map(|key| Caller {
+        account_id: key.account_id,
+    })
+}
+
+/// The key found by its hash when it may be used: none, or a revoked one, is refused.
+pub(crate) fn valid_key(found: Option<ApiKey>) -> Result<ApiKey, ApiError> {
     match found {
-        Some(api_key) if api_key.revoked_at.is_none() => Ok(Caller {
-            account_id: api_key.account_id,
-        }),
+        Some(key) if key.revoked_at.is_none() => Ok(key),
         _ => Err(unauthorized(
             "the API key is not valid or was revoked; create a new one with `spokes keys create`",
         )),

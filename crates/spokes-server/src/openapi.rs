@@ -52,6 +52,7 @@ const METHOD_PATH: &str = "/v1/accounts/{account}/connectors/{installation}/meth
         installations::list,
         installations::create,
         installations::get,
+        installations::update,
         installations::delete,
         installations::auth_link,
         installations::deauthenticate,
@@ -365,6 +366,9 @@ pub(crate) mod schema {
         /// Set once a portal is connected.
         pub hubspot: Option<HubSpotPortal>,
         pub last_error: Option<LastError>,
+        /// Every write is refused (403 `read_only`), whatever the key; PATCH the installation
+        /// with `{"read_only": false}` to allow them.
+        pub read_only: bool,
         #[schema(format = DateTime)]
         pub created_at: String,
         #[schema(format = DateTime)]

@@ -58,6 +58,7 @@ pub fn installation(i: &Installation, setup: Option<&ConnectorSetup>) -> Value {
         "warnings": scopes::check(&all).warnings,
         "hubspot": hubspot,
         "last_error": last_error,
+        "read_only": i.read_only,
         "created_at": format_rfc3339(i.created_at),
         "updated_at": format_rfc3339(i.updated_at),
     })

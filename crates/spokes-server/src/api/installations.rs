@@ -1,5 +1,5 @@
 //! `/v1/accounts/{account}/connectors`: installations of the HubSpot connector, their auth
-//! links, disconnection and method calls.
+//! links, the read-only switch, disconnection and method calls.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use spokes_core::token::{new_id, random_token, sha256_hex};
-use spokes_core::{AuthLink, Installation, InstallationStatus, format_rfc3339};
+use spokes_core::{ApiKey, AuthLink, Installation, InstallationStatus, format_rfc3339};
 use spokes_hubspot::connector::{self, CONNECTOR_ID, CONNECTOR_NAME};
 use spokes_hubspot::{MethodInput, catalogue};
 
@@ -36,6 +36,19 @@ pub struct NewInstallation {
     /// when left out.
     #[serde(default)]
     properties: BTreeMap<String, String>,
+    /// True refuses every write on this installation, whatever the key: methods that write
+    /// and proxy requests other than GET/HEAD answer 403 `read_only`. False when left out.
+    #[serde(default)]
+    read_only: bool,
+}
+
+/// A field left out stays as it is.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallationChanges {
+    /// True refuses every write on this installation, whatever the key: methods that write
+    /// and proxy requests other than GET/HEAD answer 403 `read_only`.
+    read_only: Option<bool>,
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -144,7 +157,7 @@ pub async fn create(
         last_error: None,
         token_expires_at: None,
         auth_version: 0,
-        read_only: false,
+        read_only: body.read_only,
         created_at: now,
         updated_at: now,
     };
@@ -174,6 +187,44 @@ pub async fn get(
     Path((account_id, installation_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let installation = load(&state, &caller, &account_id, &installation_id).await?;
+    Ok(Json(render(&state, &installation).await?))
+}
+
+/// Change an installation: make it read-only, or writable again.
+#[utoipa::path(
+    patch,
+    path = "/v1/accounts/{account}/connectors/{installation}",
+    tag = "Installations",
+    operation_id = "installations.update",
+    params(("account" = String, Path, description = "Your id of the account"), ("installation" = String, Path, description = "The installation's id (`inst_…`)")),
+    request_body = InstallationChanges,
+    responses(
+        (status = 200, description = "The changed installation", body = schema::Installation),
+        (status = 400, description = "`invalid_json`, `invalid_request`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such account or installation", body = ErrorBody),
+    ),
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((account_id, installation_id)): Path<(String, String)>,
+    ApiJson(changes): ApiJson<InstallationChanges>,
+) -> ApiResult<Json<Value>> {
+    let mut installation = load(&state, &caller, &account_id, &installation_id).await?;
+    if let Some(read_only) = changes.read_only {
+        let now = state.clock.now_ms();
+        if !state
+            .store
+            .set_installation_read_only(&installation.id, read_only, now)
+            .await?
+        {
+            // Deleted since it was read.
+            return Err(installation_not_found(&account_id, &installation_id));
+        }
+        installation.read_only = read_only;
+        installation.updated_at = now;
+        tracing::info!(account.id = %account_id, installation.id = %installation_id, read_only, "installation changed");
+    }
     Ok(Json(render(&state, &installation).await?))
 }
 
@@ -333,7 +384,7 @@ pub async fn auth_link(
             (Object = "application/x-ndjson"),
         )),
         (status = 400, description = "`invalid_parameters` (each named in `details`), `invalid_json`", body = ErrorBody),
-        (status = 403, description = "`missing_scopes`, `sales_hub_seat_required`", body = ErrorBody),
+        (status = 403, description = "`missing_scopes`, `sales_hub_seat_required`, `read_only` (a method that writes, with a read-only key or on a read-only installation)", body = ErrorBody),
         (status = 404, description = "`not_found`: no such account, installation, method (with close matches) or record", body = ErrorBody),
         (status = 409, description = "`conflict` (with `details.existing_id`), `not_connected`, `needs_reauth`, `setup_missing`, `in_progress`", body = ErrorBody),
         (status = 422, description = "`validation_failed` (per property), `idempotency_key_reused`", body = ErrorBody),
@@ -345,6 +396,7 @@ pub async fn auth_link(
 pub async fn call_method(
     State(state): State<AppState>,
     InstallationCaller {
+        key: api_key,
         installation,
         tokens,
     }: InstallationCaller,
@@ -383,6 +435,9 @@ pub async fn call_method(
             None => return Err(unknown_method(&method_id)),
         },
     };
+    if method.writes {
+        refuse_read_only(&api_key, &installation, &format!("`{method_id}` writes"))?;
+    }
     let wants_ndjson = headers
         .get_all(axum::http::header::ACCEPT)
         .iter()
@@ -437,6 +492,27 @@ pub async fn call_method(
     Ok(Json(answer).into_response())
 }
 
+/// Refuses a write (`what` says which) with a read-only key or on a read-only installation,
+/// before anything is sent to HubSpot, saying how to lift the restriction.
+fn refuse_read_only(key: &ApiKey, installation: &Installation, what: &str) -> ApiResult<()> {
+    let message = if key.read_only {
+        format!(
+            "{what}, and this API key is read-only; use a key created without `--read-only` \
+             (`spokes keys create`) to write"
+        )
+    } else if installation.read_only {
+        format!(
+            "{what}, and installation `{id}` is read-only; PATCH \
+             /v1/accounts/{account}/connectors/{id} with {{\"read_only\": false}} to allow writes",
+            id = installation.id,
+            account = installation.account_id,
+        )
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::new(StatusCode::FORBIDDEN, "read_only", message))
+}
+
 pub fn unknown_method(id: &str) -> ApiError {
     let close = catalogue::close_matches(id);
     ApiError::not_found(if close.is_empty() {
@@ -467,6 +543,7 @@ pub fn unknown_method(id: &str) -> ApiError {
     responses(
         (status = 200, description = "HubSpot's answer, status and rate-limit headers as they are"),
         (status = 400, description = "`invalid_parameters`: a path Spokes does not forward", body = ErrorBody),
+        (status = 403, description = "`read_only`: a request other than GET/HEAD with a read-only key or on a read-only installation", body = ErrorBody),
         (status = 404, description = "`not_found`: no such account or installation", body = ErrorBody),
         (status = 409, description = "`not_connected`, `needs_reauth`", body = ErrorBody),
         (status = 502, description = "`outcome_unknown`: a write HubSpot may have done", body = ErrorBody),
@@ -476,6 +553,7 @@ pub fn unknown_method(id: &str) -> ApiError {
 pub async fn proxy(
     State(state): State<AppState>,
     InstallationCaller {
+        key: api_key,
         installation,
         tokens,
     }: InstallationCaller,
@@ -485,6 +563,14 @@ pub async fn proxy(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> ApiResult<axum::response::Response> {
+    // Only GET and HEAD are known not to write.
+    if verb != axum::http::Method::GET && verb != axum::http::Method::HEAD {
+        refuse_read_only(
+            &api_key,
+            &installation,
+            &format!("a proxied {verb} may write"),
+        )?;
+    }
     let mut path_and_query = format!("/{path}");
     if let Some(query) = uri.query() {
         path_and_query.push('?');

@@ -42,6 +42,7 @@ v1_routes! {
     get "/v1/accounts/{account}/connectors" => installations::list,
     post "/v1/accounts/{account}/connectors" => installations::create,
     get "/v1/accounts/{account}/connectors/{installation}" => installations::get,
+    patch "/v1/accounts/{account}/connectors/{installation}" => installations::update,
     delete "/v1/accounts/{account}/connectors/{installation}" => installations::delete,
     post "/v1/accounts/{account}/connectors/{installation}/auth-link" => installations::auth_link,
     post "/v1/accounts/{account}/connectors/{installation}/deauthenticate" => installations::deauthenticate,

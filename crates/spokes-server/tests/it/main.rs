@@ -14,6 +14,7 @@ mod methods_more;
 mod methods_products;
 mod methods_stream;
 mod openapi;
+mod read_only;
 mod secrets;
 mod tokens;
 
