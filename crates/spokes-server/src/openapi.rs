@@ -12,7 +12,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::AppState;
-use crate::api::{accounts, connectors, installations, methods};
+use crate::api::{accounts, connectors, installations, mcp_calls, methods};
 
 /// Every `/v1` route the router serves, as `(verb, path)` in axum's path syntax (`{*path}` for
 /// a tail); verb `any` takes every HTTP method. The router is built from the same table.
@@ -58,6 +58,7 @@ const METHOD_PATH: &str = "/v1/accounts/{account}/connectors/{installation}/meth
         installations::deauthenticate,
         installations::call_method,
         installations::proxy,
+        mcp_calls::list,
     ),
     modifiers(&ApiKeyScheme),
     security(("api_key" = [])),
@@ -68,6 +69,7 @@ const METHOD_PATH: &str = "/v1/accounts/{account}/connectors/{installation}/meth
         (name = "Methods", description = "The method catalogue, and calling a method for an installation. \
             Each method also has a path of its own below, tagged with its category."),
         (name = "Proxy", description = "Any HubSpot API path with an installation's token."),
+        (name = "Agents", description = "AI agents over MCP: the audit of their tool calls."),
         (name = "Meta", description = "This document."),
     ),
 )]
@@ -514,6 +516,36 @@ pub(crate) mod schema {
         pub data: Value,
         /// For methods that page.
         pub paging: Option<Paging>,
+    }
+
+    /// One tool call of an AI agent over MCP.
+    #[derive(Serialize, ToSchema)]
+    pub struct McpCall {
+        pub id: String,
+        pub account_id: String,
+        pub installation_id: String,
+        /// The API key the agent used; null for the local stdio transport.
+        pub key_id: Option<String>,
+        /// The MCP tool, e.g. `contacts_create`.
+        pub tool: String,
+        /// The tool's arguments, secrets left out.
+        #[schema(value_type = Object)]
+        pub arguments: Value,
+        /// `ok`, `dry_run` (a write previewed, not done), or the error's code.
+        pub outcome: String,
+        /// HubSpot's id of a failed call.
+        pub correlation_id: Option<String>,
+        pub duration_ms: i64,
+        #[schema(format = DateTime)]
+        pub created_at: String,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct McpCallList {
+        /// Newest first.
+        pub calls: Vec<McpCall>,
+        /// Pass as `before` for the next, older page; null on the last.
+        pub next_before: Option<i64>,
     }
 
     #[derive(Serialize, ToSchema)]

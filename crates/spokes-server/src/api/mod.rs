@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 pub(crate) mod connectors;
 pub(crate) mod installations;
+pub(crate) mod mcp_calls;
 pub(crate) mod methods;
 
 use axum::Router;
@@ -48,4 +49,5 @@ v1_routes! {
     post "/v1/accounts/{account}/connectors/{installation}/deauthenticate" => installations::deauthenticate,
     post "/v1/accounts/{account}/connectors/{installation}/methods/{method}" => installations::call_method,
     any "/v1/accounts/{account}/connectors/{installation}/proxy/{*path}" => installations::proxy,
+    get "/v1/accounts/{account}/mcp/calls" => mcp_calls::list,
 }

@@ -15,7 +15,7 @@ use crate::{Options, TestEnv, read};
 
 /// Polls `check` until it holds; panics after ten seconds. For background work whose end the
 /// test cannot otherwise observe (a request held at the simulator, a periodic sweep).
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

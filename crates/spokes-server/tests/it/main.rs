@@ -6,6 +6,7 @@ mod consent;
 mod console;
 mod events;
 mod hardening;
+mod mcp_calls;
 mod methods;
 mod methods_crm;
 mod methods_custom;

@@ -164,4 +164,12 @@ async fn the_schemas_match_the_answers() {
     detail.extend(["input_schema".to_string(), "output_schema".to_string()]);
     detail.sort();
     assert_eq!(keys_of(&method), detail);
+    let now = spokes_core::Clock::now_ms(&env.clock);
+    env.store
+        .record_mcp_call(&crate::mcp_calls::call("mcp_1", &id, now))
+        .await
+        .expect("record");
+    let (_, calls) = env.get_json("/v1/accounts/acme/mcp/calls").await;
+    assert_eq!(keys_of(&calls), keys_of(&schema("McpCallList")));
+    assert_eq!(keys_of(&calls["calls"][0]), keys_of(&schema("McpCall")));
 }
