@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key_hash = sha256_hex(bearer_key(parts)?.as_bytes());
+        let key_hash = sha256_hex(bearer_key(&parts.headers)?.as_bytes());
         let found = state.store.find_api_key_by_hash(&key_hash).await?;
         caller_of(found)
     }
@@ -74,7 +74,7 @@ impl FromRequestParts<AppState> for InstallationCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key_hash = sha256_hex(bearer_key(parts)?.as_bytes());
+        let key_hash = sha256_hex(bearer_key(&parts.headers)?.as_bytes());
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request("invalid_request", e.body_text()))?;
@@ -127,9 +127,8 @@ fn unauthorized(message: &str) -> ApiError {
 }
 
 /// The key of `Authorization: Bearer <key>`.
-fn bearer_key(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
+pub(crate) fn bearer_key(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
+    let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| {
             unauthorized(
@@ -146,7 +145,7 @@ fn bearer_key(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 /// The caller of a key found by its hash: none, or a revoked one, is refused.
-fn caller_of(found: Option<ApiKey>) -> Result<Caller, ApiError> {
+pub(crate) fn caller_of(found: Option<ApiKey>) -> Result<Caller, ApiError> {
     valid_key(found).map(|key| Caller {
         account_id: key.account_id,
     })

@@ -8,6 +8,7 @@ mod browser;
 mod console;
 mod error;
 mod json;
+mod mcp;
 mod metrics;
 pub mod openapi;
 mod pages;
@@ -83,6 +84,8 @@ pub struct AppState {
     pub consent: Arc<Consent>,
     /// Runs catalogue methods (scope gate, fresh token, the generic client).
     pub methods: Arc<Methods>,
+    /// The agents' MCP server, over the same methods.
+    pub agents: Arc<spokes_mcp::Agents>,
     pub events: Events,
     /// Console login attempts per client address.
     pub(crate) login_limiter: Arc<console::LoginLimiter>,
@@ -113,20 +116,26 @@ impl AppState {
         let tokens = Arc::new(tokens);
         // In-process budgets; a budget shared by several processes can replace it.
         let limiter = Arc::new(LocalLimiter::new(config.hubspot.limiter_config()));
-        let methods = Methods::new(
+        let methods = Arc::new(Methods::new(
             tokens.clone(),
             config.hubspot.clone(),
             limiter,
             store.clone(),
             clock.clone(),
-        );
+        ));
+        let agents = Arc::new(spokes_mcp::Agents::new(
+            methods.clone(),
+            store.clone(),
+            clock.clone(),
+        ));
         Self {
             store,
             clock,
             config: Arc::new(config),
             tokens,
             consent: Arc::new(consent),
-            methods: Arc::new(methods),
+            methods,
+            agents,
             events,
             login_limiter: Arc::default(),
         }
@@ -143,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(browser::routes())
         .merge(console::routes())
+        .merge(mcp::routes(&state))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(metrics::render))

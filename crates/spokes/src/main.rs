@@ -1,4 +1,5 @@
-//! `spokes`: the one binary. `serve [--sandbox]`, `migrate`, `config check`, `keys …`, `sim`.
+//! `spokes`: the one binary. `serve [--sandbox]`, `migrate`, `config check`, `keys …`, `mcp`,
+//! `sim`.
 
 mod config;
 mod rotate_master;
@@ -57,6 +58,8 @@ enum Command {
     /// Manage partner API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Serve one installation to a local AI agent over stdio (Model Context Protocol).
+    Mcp(McpArgs),
     /// Run the HubSpot simulator alone.
     Sim {
         #[arg(long, default_value = "127.0.0.1:8089")]
@@ -136,6 +139,28 @@ struct ServeArgs {
     sandbox: bool,
     #[arg(long, default_value = "127.0.0.1:8089")]
     sandbox_listen: String,
+}
+
+#[derive(Args)]
+struct McpArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The installation (`inst_…`) the agent works on.
+    #[arg(long)]
+    installation: String,
+    /// Refuse every write tool.
+    #[arg(long)]
+    read_only: bool,
+    /// Write tools act at once instead of first answering a preview.
+    #[arg(long)]
+    no_confirm: bool,
+    /// `compact` (a dozen generic tools) or `all` (one tool per catalogue method).
+    #[arg(long, default_value = "compact")]
+    tools: String,
+    /// The HubSpot simulator of `spokes serve --sandbox` (e.g. http://127.0.0.1:8089), instead
+    /// of the configured HubSpot.
+    #[arg(long)]
+    sandbox_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -230,6 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys(command).await,
+        Command::Mcp(args) => mcp(args).await,
         Command::Sim { listen, seed } => {
             init_logging("human");
             let listener = tokio::net::TcpListener::bind(&listen)
@@ -523,6 +549,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sandbox = Some((sim, key));
     }
 
+    let server_config = server_config(&config, &public_url, hubspot, args.sandbox, &keys)?;
+    let state = AppState::new(server_config, store, Arc::new(SystemClock));
+    tracing::info!(url = %public_url, backend = state.store.backend(), "spokes is listening");
+    match &sandbox {
+        Some((sim, key)) => say(&sandbox_guide(&public_url, &sim.base_url, key)),
+        None => say(&format!(
+            "Spokes is running at {public_url} (console: {public_url}/console)"
+        )),
+    }
+    spokes_server::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+/// The server's settings from the configuration; `sandbox` also lets the sandbox's own
+/// pages hear how a consent ended.
+fn server_config(
+    config: &Config,
+    public_url: &str,
+    hubspot: HubSpotConfig,
+    sandbox: bool,
+    keys: &KeyRing,
+) -> anyhow::Result<ServerConfig> {
     let failure_page_template = if config.server.failure_page_template.is_empty() {
         DEFAULT_FAILURE_PAGE.to_string()
     } else {
@@ -530,14 +581,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read {}", config.server.failure_page_template))?
     };
     let mut allowed_return_origins = config.server.allowed_return_origins.clone();
-    if args.sandbox {
-        // The sandbox's own pages may open the consent window and hear how it ended.
-        allowed_return_origins.extend(spokes_core::urls::origin_of(&public_url));
+    if sandbox {
+        allowed_return_origins.extend(spokes_core::urls::origin_of(public_url));
     }
-    let server_config = ServerConfig {
-        public_url: public_url.clone(),
+    Ok(ServerConfig {
+        public_url: public_url.to_string(),
         allowed_return_origins,
-        allow_loopback_return_urls: args.sandbox,
+        allow_loopback_return_urls: sandbox,
         admin_password: (!config.server.admin_password.is_empty())
             .then(|| Secret::from(config.server.admin_password.clone())),
         refuse_test_accounts: config.server.refuse_test_accounts,
@@ -551,19 +601,59 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         hubspot,
         sweep_interval: std::time::Duration::from_secs(600),
         console_secret: keys.derive_secret("console-sessions"),
-    };
-    let state = AppState::new(server_config, store, Arc::new(SystemClock));
-    tracing::info!(url = %public_url, backend = state.store.backend(), "spokes is listening");
-    match &sandbox {
-        Some((sim, key)) => say(&sandbox_guide(&public_url, &sim.base_url, key)),
-        None => say(&format!(
-            "Spokes is running at {public_url} (console: {public_url}/console)"
-        )),
-    }
-    spokes_server::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
     })
-    .await?;
+}
+
+/// `spokes mcp`: one installation to a local agent over stdio. Stdout carries the protocol,
+/// so everything else goes to stderr.
+async fn mcp(args: McpArgs) -> anyhow::Result<()> {
+    use rmcp::ServiceExt;
+
+    let config = load_config(&args.common, Overrides::default())?;
+    init_logging("human");
+    let (store, keys) = open_store(&config).await?;
+    let installation = store
+        .get_installation(&args.installation)
+        .await?
+        .with_context(|| {
+            format!(
+                "installation `{}` does not exist; GET /v1/accounts/{{account}}/connectors lists them",
+                args.installation
+            )
+        })?;
+    let hubspot = match &args.sandbox_url {
+        Some(url) => HubSpotConfig::pointing_at(url),
+        None => config.hubspot(),
+    };
+    // Only links in messages use it; a listen address that is a host name gets the default.
+    let listen = config
+        .server
+        .listen
+        .parse()
+        .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let public_url = config.public_url(listen);
+    let state = AppState::new(
+        server_config(&config, &public_url, hubspot, false, &keys)?,
+        store,
+        Arc::new(SystemClock),
+    );
+    let tools = spokes_mcp::ToolSet::parse(&args.tools)
+        .with_context(|| format!("`--tools {}`: use `compact` or `all`", args.tools))?;
+    let server = spokes_mcp::SpokesMcp::local(
+        state.agents.clone(),
+        spokes_mcp::Local {
+            installation_id: installation.id.clone(),
+            read_only: args.read_only,
+            confirm_writes: !args.no_confirm,
+            tools,
+        },
+    );
+    tracing::info!(installation.id = %installation.id, account.id = %installation.account_id, "serving MCP on stdio");
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("the MCP client did not initialize")?;
+    running.waiting().await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use spokes_store::testing::{TempDir, test_database_url};
 
+mod mcp;
 mod rotation;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spokes");
@@ -129,13 +130,50 @@ async fn sandbox_quickstart_connects_acme_inc() {
         key,
     } = serve_sandbox(dir.path(), &database_url);
     let http = http();
+    let (id, walk) = connect_acme(&http, &base, &sim, &key).await;
+    assert!(
+        walk.link_page.contains("Acme Inc") && walk.link_page.contains("Continue to HubSpot"),
+        "{}",
+        walk.link_page
+    );
+    assert!(
+        walk.authorize
+            .starts_with(&format!("{sim}/oauth/authorize?"))
+    );
+    let finished = walk.finished;
+    assert!(
+        finished.contains(&format!("var targets=[\"{base}\"];")),
+        "the sandbox's own origin hears the outcome: {finished}"
+    );
+
+    let (status, result) = json_of(
+        http.post(format!(
+            "{base}/v1/accounts/acme/connectors/{id}/methods/account.get"
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("call"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(result["data"]["portalName"], "Acme Inc");
+}
+
+/// Account `acme` with a HubSpot installation connected to the sandbox's Acme Inc through
+/// the browser flow; the installation's id and the walk.
+async fn connect_acme(
+    http: &reqwest::Client,
+    base: &str,
+    sim: &str,
+    key: &str,
+) -> (String, ConsentWalk) {
     let post = |path: &str, body: Value| {
         http.post(format!("{base}{path}"))
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .json(&body)
             .send()
     };
-
     let (status, _) = json_of(
         post("/v1/accounts", json!({"id": "acme", "name": "Acme Inc"}))
             .await
@@ -166,33 +204,8 @@ async fn sandbox_quickstart_connects_acme_inc() {
 
     // The browser: the link's page → its button → HubSpot's consent page → choose Acme Inc →
     // back to Spokes.
-    let walk = walk_consent(&http, &sim, link["url"].as_str().expect("url")).await;
-    assert!(
-        walk.link_page.contains("Acme Inc") && walk.link_page.contains("Continue to HubSpot"),
-        "{}",
-        walk.link_page
-    );
-    assert!(
-        walk.authorize
-            .starts_with(&format!("{sim}/oauth/authorize?"))
-    );
-    let finished = walk.finished;
-    assert!(
-        finished.contains(&format!("var targets=[\"{base}\"];")),
-        "the sandbox's own origin hears the outcome: {finished}"
-    );
-
-    let (status, result) = json_of(
-        post(
-            &format!("/v1/accounts/acme/connectors/{id}/methods/account.get"),
-            json!({}),
-        )
-        .await
-        .expect("call"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{result}");
-    assert_eq!(result["data"]["portalName"], "Acme Inc");
+    let walk = walk_consent(http, sim, link["url"].as_str().expect("url")).await;
+    (id, walk)
 }
 
 #[tokio::test]
