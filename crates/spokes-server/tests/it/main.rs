@@ -6,6 +6,7 @@ mod consent;
 mod console;
 mod events;
 mod hardening;
+mod mcp;
 mod mcp_calls;
 mod methods;
 mod methods_crm;

@@ -120,7 +120,7 @@ impl TestEnv {
     }
 
     /// Records of `object_type` the simulator holds for Acme Inc, counted behind Spokes' back.
-    async fn sim_count(&self, id: &str, object_type: &str) -> usize {
+    pub async fn sim_count(&self, id: &str, object_type: &str) -> usize {
         let (status, body) = self
             .method(
                 id,
