@@ -66,12 +66,7 @@ impl Methods {
     ) -> Result<MethodOutput, MethodError> {
         let started = Instant::now();
         let result = async {
-            gate(installation, method)?;
-            let token = self
-                .tokens
-                .access_token_with(installation, stored)
-                .await
-                .map_err(token_error)?;
+            let token = self.gated_token(installation, stored, method).await?;
             self.client
                 .execute(method, input, caller(installation, &token))
                 .await
@@ -91,15 +86,24 @@ impl Methods {
         method: &MethodDef,
         input: &MethodInput,
     ) -> Result<serde_json::Value, MethodError> {
-        gate(installation, method)?;
-        let token = self
-            .tokens
-            .access_token_with(installation, stored)
-            .await
-            .map_err(token_error)?;
+        let token = self.gated_token(installation, stored, method).await?;
         self.client
             .preview(method, input, caller(installation, &token))
             .await
+    }
+
+    /// The scope gate, then a fresh access token.
+    async fn gated_token(
+        &self,
+        installation: &Installation,
+        stored: Option<&TokenSet>,
+        method: &MethodDef,
+    ) -> Result<Secret, MethodError> {
+        gate(installation, method)?;
+        self.tokens
+            .access_token_with(installation, stored)
+            .await
+            .map_err(token_error)
     }
 
     /// Every record of a paged `method` from `paging.after` on (`paging.all` implied), one
@@ -116,12 +120,7 @@ impl Methods {
     ) -> Result<MethodStream, MethodError> {
         let started = Instant::now();
         let opened = async {
-            gate(&installation, method)?;
-            let token = self
-                .tokens
-                .access_token_with(&installation, stored)
-                .await
-                .map_err(token_error)?;
+            let token = self.gated_token(&installation, stored, method).await?;
             let pages = self
                 .client
                 .pages(method, &input, caller(&installation, &token))

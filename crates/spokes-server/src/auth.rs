@@ -15,6 +15,8 @@ use crate::error::ApiError;
 pub struct Caller {
     /// Set for keys restricted to one account.
     pub account_id: Option<String>,
+    /// The key may not write (see `spokes keys create --read-only`).
+    pub read_only: bool,
 }
 
 impl Caller {
@@ -93,6 +95,7 @@ impl FromRequestParts<AppState> for InstallationCaller {
         let key = valid_key(key)?;
         let caller = Caller {
             account_id: key.account_id.clone(),
+            read_only: key.read_only,
         };
         caller.check_account(&account_id)?;
         match installation.filter(|(i, _)| i.account_id == account_id) {
@@ -148,6 +151,7 @@ pub(crate) fn bearer_key(headers: &axum::http::HeaderMap) -> Result<&str, ApiErr
 pub(crate) fn caller_of(found: Option<ApiKey>) -> Result<Caller, ApiError> {
     valid_key(found).map(|key| Caller {
         account_id: key.account_id,
+        read_only: key.read_only,
     })
 }
 

@@ -17,7 +17,7 @@ use spokes_core::token::sha256_hex;
 use spokes_mcp::{Access, AccessResult, Refusal, SpokesMcp, ToolSet, installation_read_only};
 
 use crate::AppState;
-use crate::auth::{bearer_key, caller_of};
+use crate::auth::{bearer_key, valid_key};
 
 pub const INSTALLATION_HEADER: &str = "spokes-installation";
 
@@ -138,12 +138,10 @@ async fn resolve(
         .await
         .map_err(|e| Box::new(crate::error::ApiError::from(e).into_response()))?;
     let (key, installation) = match found {
-        Some(found) => (found.key, found.installation),
-        None => return Err(Box::new(unauthorized(caller_of(None).unwrap_err()))),
+        Some(found) => (Some(found.key), found.installation),
+        None => (None, None),
     };
-    if let Err(error) = caller_of(Some(key.clone())) {
-        return Err(Box::new(unauthorized(error)));
-    }
+    let key = valid_key(key).map_err(|error| Box::new(unauthorized(error)))?;
     let Some(installation_id) = installation_id else {
         return Ok(Err(refusal(
             "invalid_parameters",

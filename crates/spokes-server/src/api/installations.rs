@@ -211,6 +211,14 @@ pub async fn update(
     ApiJson(changes): ApiJson<InstallationChanges>,
 ) -> ApiResult<Json<Value>> {
     let mut installation = load(&state, &caller, &account_id, &installation_id).await?;
+    if caller.read_only {
+        // Otherwise a read-only key could lift an installation's read-only flag.
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "read_only",
+            "this API key is read-only and cannot change an installation; use a key created without --read-only",
+        ));
+    }
     if let Some(read_only) = changes.read_only {
         let now = state.clock.now_ms();
         if !state

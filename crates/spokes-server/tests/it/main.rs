@@ -281,6 +281,17 @@ impl TestEnv {
     }
 
     pub async fn create_key(&self, account: Option<&str>) -> String {
+        self.create_key_with(account, false, true).await
+    }
+
+    /// A key with the given rights: `read_only` may not write, `confirm_writes` false lets
+    /// its agents write without a preview first.
+    pub async fn create_key_with(
+        &self,
+        account: Option<&str>,
+        read_only: bool,
+        confirm_writes: bool,
+    ) -> String {
         let (key, hash) = spokes_server::new_api_key();
         self.store
             .create_api_key(&ApiKey {
@@ -288,8 +299,8 @@ impl TestEnv {
                 name: "test".into(),
                 key_hash: hash,
                 account_id: account.map(str::to_string),
-                read_only: false,
-                confirm_writes: true,
+                read_only,
+                confirm_writes,
                 created_at: 0,
                 revoked_at: None,
             })

@@ -10,7 +10,6 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
-use spokes_core::ApiKey;
 
 use crate::TestEnv;
 
@@ -100,32 +99,6 @@ async fn resource_json(agent: &Agent, uri: &str) -> Value {
             serde_json::from_str(text).expect("json")
         }
         other => panic!("{other:?}"),
-    }
-}
-
-impl TestEnv {
-    /// A new key with the given rights; returns the key.
-    async fn key_with(
-        &self,
-        account: Option<&str>,
-        read_only: bool,
-        confirm_writes: bool,
-    ) -> String {
-        let (key, hash) = spokes_server::new_api_key();
-        self.store
-            .create_api_key(&ApiKey {
-                id: spokes_core::token::new_id("key"),
-                name: "agent".into(),
-                key_hash: hash,
-                account_id: account.map(str::to_string),
-                read_only,
-                confirm_writes,
-                created_at: 0,
-                revoked_at: None,
-            })
-            .await
-            .expect("key");
-        key
     }
 }
 
@@ -382,7 +355,7 @@ async fn read_only_keys_and_installations_refuse_writes_and_confirmation_can_be_
     let create =
         json!({"object_type": "contacts", "fields": {"email": "ro@example.com"}, "confirm": true});
 
-    let read_only = env.key_with(None, true, true).await;
+    let read_only = env.create_key_with(None, true, true).await;
     let reader = agent_at(&env, &read_only, "/mcp", Some(&id))
         .await
         .expect("initialize");
@@ -420,7 +393,7 @@ async fn read_only_keys_and_installations_refuse_writes_and_confirmation_can_be_
     .await;
 
     // A key that turned confirmation off writes at once.
-    let direct = env.key_with(None, false, false).await;
+    let direct = env.create_key_with(None, false, false).await;
     let writer = agent_at(&env, &direct, "/mcp", Some(&id))
         .await
         .expect("initialize");
@@ -444,7 +417,7 @@ async fn keys_reach_only_their_own_accounts_installations() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
 
-    let other_key = env.key_with(Some("other"), false, true).await;
+    let other_key = env.create_key_with(Some("other"), false, true).await;
     let error = refused_at(&env, &other_key, "/mcp", Some(&id)).await;
     assert!(error.contains("does not exist"), "{error}");
     let error = refused_at(
@@ -460,7 +433,7 @@ async fn keys_reach_only_their_own_accounts_installations() {
     );
     let error = refused_at(&env, &env.key, "/mcp", None).await;
     assert!(error.contains("Spokes-Installation"), "{error}");
-    let own_key = env.key_with(Some("acme"), false, true).await;
+    let own_key = env.create_key_with(Some("acme"), false, true).await;
     agent_at(
         &env,
         &own_key,
@@ -480,14 +453,14 @@ async fn keys_reach_only_their_own_accounts_installations() {
         .await
         .expect("post");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let revoked = env.key_with(None, false, true).await;
+    let revoked = env.create_key_with(None, false, true).await;
     let agent = agent_at(&env, &revoked, "/mcp", Some(&id))
         .await
         .expect("initialize");
     let keys = env.store.list_api_keys().await.expect("keys");
     let key_id = &keys
         .iter()
-        .find(|k| k.name == "agent" && k.account_id.is_none())
+        .find(|k| k.key_hash == spokes_core::token::sha256_hex(revoked.as_bytes()))
         .expect("key")
         .id;
     env.store.revoke_api_key(key_id, 1).await.expect("revoke");
@@ -555,10 +528,6 @@ async fn twenty_agents_share_the_portals_budget_without_a_429() {
         failures.len(),
         failures.first()
     );
-    let limits = env.sim_json(Method::GET, "/_sim/limits", None).await;
-    let refused: u64 = limits["refused"]
-        .as_object()
-        .map(|r| r.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0);
-    assert!(refused <= 2, "HubSpot refused {refused} calls: {limits}");
+    env.assert_hubspot_refused_at_most_the_first_windows_learning()
+        .await;
 }

@@ -3,28 +3,13 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use spokes_core::ApiKey;
 
 use crate::{TestEnv, read};
 
 impl TestEnv {
     /// A partner key that may only read.
     async fn create_read_only_key(&self) -> String {
-        let (key, hash) = spokes_server::new_api_key();
-        self.store
-            .create_api_key(&ApiKey {
-                id: spokes_core::token::new_id("key"),
-                name: "read-only".into(),
-                key_hash: hash,
-                account_id: None,
-                read_only: true,
-                confirm_writes: true,
-                created_at: 0,
-                revoked_at: None,
-            })
-            .await
-            .expect("key");
-        key
+        self.create_key_with(None, true, true).await
     }
 
     /// Calls `method` on acme's installation `id` with `key`.
@@ -144,6 +129,22 @@ async fn read_only_keys_and_installations_refuse_writes_before_hubspot() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(env.counter("api_requests").await, before);
     assert_eq!(env.contact_count(&env.key, &id).await, 0);
+
+    // A read-only key cannot lift the flag.
+    let (status, body) = read(
+        env.request_as(
+            &read_only_key,
+            Method::PATCH,
+            &format!("/v1/accounts/acme/connectors/{id}"),
+        )
+        .json(&json!({"read_only": false}))
+        .send()
+        .await
+        .expect("patch"),
+    )
+    .await;
+    refused_as_read_only(status, &body);
+    assert_eq!(env.installation("acme", &id).await["read_only"], true);
 
     // Writable again: the same write goes through.
     assert_eq!(env.set_read_only(&id, false).await["read_only"], false);
