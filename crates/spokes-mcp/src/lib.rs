@@ -13,10 +13,10 @@ mod tools;
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, InitializeRequestParams,
-    InitializeResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig,
+    CallToolRequestParams, CallToolResponse, DiscoverResult, Implementation,
+    InitializeRequestParams, InitializeResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -193,6 +193,22 @@ impl ServerHandler for SpokesMcp {
         context.peer.set_peer_info(request.clone());
         let info = self.negotiate_initialize(&request)?;
         Ok(info.with_instructions(format!("{INSTRUCTIONS}\n\n{}", describe(&access))))
+    }
+
+    /// The 2026-07-28 revision's handshake (no `initialize`): refused and described as
+    /// `initialize` is, so a client learns at once that it cannot use the installation.
+    async fn discover(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, McpError> {
+        let access = self.access(&context).await?;
+        let info = self
+            .get_info()
+            .with_instructions(format!("{INSTRUCTIONS}\n\n{}", describe(&access)));
+        Ok(DiscoverResult::from_server_info(
+            self.supported_protocol_versions().into_owned(),
+            info,
+        ))
     }
 
     async fn list_tools(

@@ -272,6 +272,24 @@ async def agent_checks(installation):
             found = await find_contacts(client, "py@example.com")
             check(found == [contact], "mcp.Client at 2026-07-28: search_records finds the contact", found)
 
+    # server/discover is refused like initialize: the client learns at connect time.
+    async with httpx2.AsyncClient(
+        headers={"Authorization": f"Bearer {KEY}"}, timeout=httpx2.Timeout(30.0), trust_env=False
+    ) as http_client:
+        url = f"{BASE}/mcp/accounts/nobody/installations/{installation}"
+        try:
+            async with Client(streamable_http_client(url, http_client=http_client)):
+                pass
+        except Exception as error:  # the SDK may wrap it in an exception group
+            messages = [getattr(e, "message", str(e)) for e in leaves(error)]
+            check(
+                any("does not exist" in m for m in messages),
+                "mcp.Client at another account's path: refused at connect (\"does not exist\")",
+                messages,
+            )
+        else:
+            raise Failed("mcp.Client at /mcp/accounts/nobody/... was not refused at connect")
+
 
 def main():
     installation = connect_acme()

@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run --release -p spokes-server --example method_benchmark
 //! cargo run --release -p spokes-server --example method_benchmark -- --calls 5000 --contacts 100000
+//! cargo run --release -p spokes-server --example method_benchmark -- --mcp-only
 //! ```
 //!
 //! Prints: `contacts.get` p50/p99 latency (one caller) and calls/s (8 callers) through Spokes
@@ -12,7 +13,11 @@
 //! through Spokes and direct (pages of 100), with the process's resident memory before and
 //! after, for 10,000 and for all contacts; and the same list streamed as NDJSON
 //! (`Accept: application/x-ndjson`, each line parsed as the direct pages are) for 10,000 and
-//! for all contacts, in records/s and the resident memory's growth while it streams.
+//! for all contacts, in records/s and the resident memory's growth while it streams; and
+//! `contacts.get` as an MCP tool call against the same call through the REST API (one
+//! caller's p50/p99, then calls/s of 20 concurrent clients each way).
+
+mod mcp;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +35,8 @@ struct Options {
     seconds: u64,
     /// Length of the run against HubSpot's budget (0: skipped).
     saturate: u64,
+    /// Only the MCP comparison.
+    mcp_only: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -38,6 +45,7 @@ fn options() -> Result<Options, String> {
         contacts: 100_000,
         seconds: 5,
         saturate: 60,
+        mcp_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -52,6 +60,7 @@ fn options() -> Result<Options, String> {
             "--contacts" => o.contacts = number("--contacts")?,
             "--seconds" => o.seconds = number("--seconds")? as u64,
             "--saturate" => o.saturate = number("--saturate")? as u64,
+            "--mcp-only" => o.mcp_only = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -484,6 +493,10 @@ async fn main() {
     let get_body = json!({"parameters": {"id": id}});
     let direct_path = format!("/crm/objects/2026-03/contacts/{id}");
 
+    if options.mcp_only {
+        mcp::run(&Arc::new(setup), &id, options.calls, options.seconds).await;
+        return;
+    }
     // Warm both paths (connections, caches).
     latencies(100, || setup.method("contacts.get", &get_body)).await;
     latencies(100, || setup.direct(&direct_path)).await;
@@ -528,6 +541,8 @@ async fn main() {
         direct_rate,
         via_rate / direct_rate * 100.0
     );
+
+    mcp::run(&setup, &id, options.calls, options.seconds).await;
 
     if options.saturate > 0 {
         saturate(&setup, &id, options.saturate).await;
