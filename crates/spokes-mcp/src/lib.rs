@@ -33,16 +33,24 @@ pub struct Agents {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     portal: resources::PortalCache,
+    audit: audit::AuditLog,
 }
 
 impl Agents {
+    /// Starts the audit's writer on the current tokio runtime.
     pub fn new(methods: Arc<Methods>, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         Self {
+            audit: audit::AuditLog::start(store.clone()),
             methods,
             store,
             clock,
             portal: resources::PortalCache::default(),
         }
+    }
+
+    /// Waits until every tool call so far is in the audit (before the process ends).
+    pub async fn flush_audit(&self) {
+        self.audit.flush().await;
     }
 }
 

@@ -208,6 +208,7 @@ pub async fn serve(
         )
         .run(),
     );
+    let agents = state.agents.clone();
     // With the client's address, which the console's login limit is keyed on.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Without TCP_NODELAY a streamed answer's small chunks wait for the client's delayed ACK
@@ -224,5 +225,6 @@ pub async fn serve(
         task.abort();
     }
     sweeper.abort();
+    agents.flush_audit().await;
     result
 }

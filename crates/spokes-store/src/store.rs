@@ -212,7 +212,11 @@ pub trait Store: Send + Sync + 'static {
 
     // --- the audit of MCP tool calls
     /// `StoreError::NotFound` when the account does not exist.
-    async fn record_mcp_call(&self, call: &McpCall) -> StoreResult<()>;
+    async fn record_mcp_call(&self, call: &McpCall) -> StoreResult<()> {
+        self.record_mcp_calls(std::slice::from_ref(call)).await
+    }
+    /// Several calls in one transaction (all or none), as the audit writes them under load.
+    async fn record_mcp_calls(&self, calls: &[McpCall]) -> StoreResult<()>;
     /// The account's calls, newest first, of one installation when given, made before
     /// `before` when given (a page's `next_before`); at most `limit`.
     async fn list_mcp_calls(

@@ -654,6 +654,7 @@ async fn mcp(args: McpArgs) -> anyhow::Result<()> {
         .await
         .context("the MCP client did not initialize")?;
     running.waiting().await?;
+    state.agents.flush_audit().await;
     Ok(())
 }
 

@@ -52,6 +52,26 @@ async fn tool_latencies(agent: &Agent, contact: &str, calls: usize) -> Vec<Durat
     times
 }
 
+/// A `tools/call` as one plain HTTP request (the endpoint is stateless: no session to open),
+/// to see the server's part without the MCP client's own work.
+fn raw_call(setup: &Setup, contact: &str) -> reqwest::RequestBuilder {
+    setup
+        .http
+        .post(format!(
+            "{}/mcp/accounts/acme/installations/{}",
+            setup.spokes, setup.installation
+        ))
+        .bearer_auth(&setup.key)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                "name": "call_method",
+                "arguments": {"method": "contacts.get", "parameters": {"id": contact}},
+            }}),
+        )
+}
+
 /// Tool calls/s of `CLIENTS` agents calling for `seconds`.
 async fn tool_rate(setup: &Setup, contact: &str, seconds: u64) -> f64 {
     let mut agents = Vec::with_capacity(CLIENTS);
@@ -104,6 +124,14 @@ pub async fn run(setup: &std::sync::Arc<Setup>, contact: &str, calls: usize, sec
         ms(t99),
         ms(r99),
         ms(t99) - ms(r99)
+    );
+    latencies(100, || raw_call(setup, contact)).await;
+    let raw = latencies(calls, || raw_call(setup, contact)).await;
+    println!(
+        "  as plain HTTP requests (no MCP client): p50 {:.3} ms, p99 {:.3} ms: added {:.3} ms at p50",
+        ms(percentile(&raw, 0.5)),
+        ms(percentile(&raw, 0.99)),
+        ms(percentile(&raw, 0.5)) - ms(r50)
     );
     let tool_rate = tool_rate(setup, contact, seconds).await;
     let s = setup.clone();

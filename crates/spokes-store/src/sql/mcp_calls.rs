@@ -15,31 +15,36 @@ macro_rules! mcp_call_columns {
     };
 }
 
-pub(crate) async fn record<DB: Backend>(pool: &Pool<DB>, call: &McpCall) -> StoreResult<()> {
-    sql::<DB>(concat!(
-        "INSERT INTO mcp_calls (",
-        mcp_call_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(&call.id)
-    .bind(&call.account_id)
-    .bind(&call.key_id)
-    .bind(&call.installation_id)
-    .bind(&call.tool)
-    .bind(&call.outcome)
-    .bind(&call.correlation_id)
-    .bind(&call.arguments)
-    .bind(call.duration_ms)
-    .bind(call.created_at)
-    .execute(pool)
-    .await
-    .map_err(|e| {
-        rows::insert_error(
-            e,
-            || format!("an MCP call with id {} exists", call.id),
-            || format!("there is no account with id {:?}", call.account_id),
-        )
-    })?;
+/// The calls in one transaction: all or none.
+pub(crate) async fn record<DB: Backend>(pool: &Pool<DB>, calls: &[McpCall]) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    for call in calls {
+        sql::<DB>(concat!(
+            "INSERT INTO mcp_calls (",
+            mcp_call_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&call.id)
+        .bind(&call.account_id)
+        .bind(&call.key_id)
+        .bind(&call.installation_id)
+        .bind(&call.tool)
+        .bind(&call.outcome)
+        .bind(&call.correlation_id)
+        .bind(&call.arguments)
+        .bind(call.duration_ms)
+        .bind(call.created_at)
+        .execute(&mut tx)
+        .await
+        .map_err(|e| {
+            rows::insert_error(
+                e,
+                || format!("an MCP call with id {} exists", call.id),
+                || format!("there is no account with id {:?}", call.account_id),
+            )
+        })?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -300,8 +300,8 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     // --- the audit of MCP tool calls
 
-    async fn record_mcp_call(&self, call: &McpCall) -> StoreResult<()> {
-        mcp_calls::record(&self.pool, call).await
+    async fn record_mcp_calls(&self, calls: &[McpCall]) -> StoreResult<()> {
+        mcp_calls::record(&self.pool, calls).await
     }
 
     async fn list_mcp_calls(
