@@ -97,6 +97,32 @@ async fn a_call_needs_its_account_and_a_new_id() {
 }
 
 #[tokio::test]
+async fn a_batch_of_calls_is_recorded_all_or_none() {
+    let h = Harness::new().await;
+    h.seed().await;
+    let batch = [call("mcp_1", "inst_1", T0), call("mcp_2", "inst_1", T0 + 1)];
+    h.store.record_mcp_calls(&batch).await.unwrap();
+    let mut orphan = call("mcp_4", "inst_9", T0 + 3);
+    orphan.account_id = "nobody".to_owned();
+    let err = h
+        .store
+        .record_mcp_calls(&[call("mcp_3", "inst_1", T0 + 2), orphan])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let all = h
+        .store
+        .list_mcp_calls("acme", None, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&all),
+        ["mcp_2", "mcp_1"],
+        "the failed batch left nothing"
+    );
+}
+
+#[tokio::test]
 async fn calls_outlive_their_installation_but_not_their_account() {
     let h = Harness::new().await;
     let store = &h.store;
