@@ -120,7 +120,15 @@ impl SpokesMcp {
         }
     }
 
+    /// The request's access, refused (with why, and what to do) when the installation is
+    /// not connected.
     async fn access(&self, context: &RequestContext<RoleServer>) -> Result<Access, McpError> {
+        let access = self.find_access(context).await?;
+        connected(&access.installation).map_err(|refusal| refusal.to_mcp())?;
+        Ok(access)
+    }
+
+    async fn find_access(&self, context: &RequestContext<RoleServer>) -> Result<Access, McpError> {
         let Some(local) = &self.local else {
             return context
                 .extensions
@@ -167,6 +175,36 @@ impl SpokesMcp {
             tokens: None,
             installation,
         })
+    }
+}
+
+/// Only a connected installation is served: before the first consent, and after HubSpot
+/// refused its tokens, nothing an agent asks for can work, so every request says why.
+fn connected(installation: &Installation) -> Result<(), Refusal> {
+    let reconnect = format!(
+        "create an auth link (POST /v1/accounts/{}/connectors/{}/auth-link) and have the customer consent",
+        installation.account_id, installation.id
+    );
+    match installation.status {
+        InstallationStatus::Authenticated => Ok(()),
+        InstallationStatus::Unauthenticated => Err(Refusal {
+            code: "not_connected",
+            message: format!(
+                "installation `{}` is not connected to HubSpot yet: {reconnect}",
+                installation.id
+            ),
+        }),
+        InstallationStatus::NeedsReauth => Err(Refusal {
+            code: "needs_reauth",
+            message: format!(
+                "installation `{}` must be reconnected to HubSpot ({}): {reconnect} again",
+                installation.id,
+                installation
+                    .last_error
+                    .as_ref()
+                    .map_or("the connection was lost", |e| e.message.as_str())
+            ),
+        }),
     }
 }
 
@@ -290,21 +328,13 @@ const INSTRUCTIONS: &str = "Spokes gives you one customer's HubSpot portal. Lear
 /// The installation in a few lines, for the agent's instructions.
 fn describe(access: &Access) -> String {
     let i = &access.installation;
-    let portal = i
-        .portal
-        .as_ref()
-        .map_or("no portal connected yet".to_string(), |p| {
-            format!("HubSpot portal {}", p.portal_id)
-        });
+    let portal = i.portal.as_ref().map_or(String::new(), |p| {
+        format!(": HubSpot portal {}", p.portal_id)
+    });
     let mut text = format!(
-        "Installation `{}` of account `{}`: {portal}.",
+        "Installation `{}` of account `{}`{portal}.",
         i.id, i.account_id
     );
-    match i.status {
-        InstallationStatus::Authenticated => {}
-        InstallationStatus::NeedsReauth => text.push_str(" It needs to be reconnected: every call answers `needs_reauth` until the customer consents again through a new auth link."),
-        _ => text.push_str(" It is not connected: calls answer `not_connected` until the customer consents through an auth link."),
-    }
     if let Some(why) = &access.read_only {
         text.push_str(&format!(" Read-only: {why}."));
     } else if !access.confirm_writes {

@@ -215,7 +215,7 @@ fn pipelines_uri(name: &str) -> String {
 }
 
 /// The catalogue method listing `name`'s pipelines, when there is one.
-fn pipelines_method(name: &str) -> Option<&'static catalogue::MethodDef> {
+pub(crate) fn pipelines_method(name: &str) -> Option<&'static catalogue::MethodDef> {
     catalogue::find(&format!("{name}.pipelines"))
 }
 

@@ -127,19 +127,26 @@ pub(crate) async fn call(
         Ok(Plan::Answer(value)) => Outcome::Done(value),
         Ok(Plan::Run(run)) => run_one(agents, access, run, arguments).await,
         Ok(Plan::Each(runs)) => {
-            let mut records = Vec::with_capacity(runs.len());
-            for run in runs {
-                records.push(match run_one(agents, access, run, arguments).await {
-                    Outcome::Done(answer) => answer["data"].clone(),
-                    Outcome::Failed(error) => error_body(&error),
-                    Outcome::Preview(request) => request,
-                });
-            }
+            use futures_util::StreamExt;
+            let records: Vec<Value> = futures_util::stream::iter(runs)
+                .map(|run| async move {
+                    match run_one(agents, access, run, arguments).await {
+                        Outcome::Done(mut answer) => answer["data"].take(),
+                        Outcome::Failed(error) => error_body(&error),
+                        Outcome::Preview(request) => request,
+                    }
+                })
+                .buffered(EACH_AT_ONCE)
+                .collect()
+                .await;
             Outcome::Done(json!({ "data": records }))
         }
         Err(error) => Outcome::Failed(error),
     }
 }
+
+/// Requests of one `Plan::Each` in flight at once (the portal's budget paces them further).
+const EACH_AT_ONCE: usize = 8;
 
 /// What a tool call comes to.
 pub(crate) enum Plan {
@@ -253,22 +260,21 @@ pub(crate) fn tool(
 
 /// The description of a catalogue method as a tool: what it does and the scopes it uses.
 pub(crate) fn describe(method: &MethodDef) -> String {
-    let scopes = if method.scopes.is_empty() {
-        "HubSpot checks the object types' scopes".to_string()
-    } else {
-        method
-            .scopes
-            .iter()
-            .map(|set| set.join(" + "))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    };
     let writes = if method.writes {
         " Writes: answers a preview unless `confirm: true`."
     } else {
         ""
     };
-    format!("{} Scopes: {scopes}.{writes}", method.description)
+    format!("{} {}{writes}", method.description, scopes_text(method))
+}
+
+/// `Scopes: a + b or c.`: the method's scope sets, any one of which will do.
+pub(crate) fn scopes_text(method: &MethodDef) -> String {
+    if method.scopes.is_empty() {
+        return "Scopes: HubSpot checks the object types' scopes.".into();
+    }
+    let sets: Vec<String> = method.scopes.iter().map(|set| set.join(" + ")).collect();
+    format!("Scopes: {}.", sets.join(" or "))
 }
 
 fn tool_name(id: &str) -> String {

@@ -10,9 +10,10 @@ use spokes_hubspot::catalogue::{self, MethodDef};
 use spokes_hubspot::{MethodError, MethodInput};
 
 use super::{
-    Plan, Run, allowed, describe, invalid, method_input, tool, unknown_tool, write_arguments,
+    Plan, Run, allowed, describe, invalid, method_input, scopes_text, tool, unknown_tool,
+    write_arguments,
 };
-use crate::resources::{ObjectKind, object_types};
+use crate::resources::{ObjectKind, object_types, pipelines_method};
 use crate::{Access, Agents};
 
 /// A compact tool on records: the catalogue operation it runs on the chosen object type.
@@ -164,8 +165,58 @@ fn record_tool_schema(spec: &RecordTool, kinds: &[&ObjectKind]) -> Value {
     object(p, required)
 }
 
+/// Properties of a tool's input schema.
+fn props<const N: usize>(entries: [(&str, Value); N]) -> Map<String, Value> {
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+fn text(description: &str) -> Value {
+    json!({"type": "string", "description": description})
+}
+
 pub(super) async fn tools(agents: &Agents, access: &Access) -> Vec<Tool> {
     let kinds = object_types(agents, access).await;
+    let mut tools = record_tools(&kinds, access);
+    if !kinds.is_empty() {
+        tools.extend(model_tools(&kinds));
+    }
+    if let Some(method) = catalogue::find("owners.list").filter(|m| allowed(access, m)) {
+        let mut p = Map::new();
+        paging_properties(&mut p);
+        tools.push(tool(
+            "list_owners".into(),
+            describe(method),
+            object(p, &[]),
+            false,
+            "List owners",
+        ));
+    }
+    let pipelined: Vec<&ObjectKind> = kinds
+        .iter()
+        .filter(|k| pipelines_method(&k.name).is_some_and(|m| allowed(access, m)))
+        .collect();
+    if !pipelined.is_empty() {
+        let p = props([(
+            "object_type",
+            type_schema(&pipelined, "whose pipelines to list"),
+        )]);
+        tools.push(tool(
+            "list_pipelines".into(),
+            "Every pipeline of deals or tickets with its stages (ids and labels, in display order): what `pipeline` and `dealstage` / `hs_pipeline_stage` take.".into(),
+            object(p, &["object_type"]),
+            false,
+            "List pipelines",
+        ));
+    }
+    tools.extend(catalogue_tools());
+    tools
+}
+
+/// The record tools, each offering the object types whose method it may run.
+fn record_tools(kinds: &[ObjectKind], access: &Access) -> Vec<Tool> {
     let mut tools = Vec::new();
     for spec in RECORD_TOOLS {
         let offered: Vec<&ObjectKind> = kinds
@@ -187,111 +238,126 @@ pub(super) async fn tools(agents: &Agents, access: &Access) -> Vec<Tool> {
                 spec.description
             )
         };
+        let schema = record_tool_schema(spec, &offered);
         tools.push(tool(
             spec.name.into(),
             description,
-            record_tool_schema(spec, &offered),
+            schema,
             writes,
             spec.title,
         ));
     }
-    let all: Vec<&ObjectKind> = kinds.iter().collect();
-    let types = || type_schema(&all, "");
-    if !kinds.is_empty() {
-        let (list, associate) = (
-            catalogue::find("associations.list"),
-            catalogue::find("associations.create_default"),
-        );
-        if let Some(method) = list {
-            let mut p = Map::new();
-            p.insert("object_type".into(), types());
-            p.insert(
-                "id".into(),
-                json!({"type": "string", "description": "The record's id."}),
-            );
-            p.insert("to_object_type".into(), types());
-            paging_properties(&mut p);
-            tools.push(tool("list_associations".into(), format!("The ids of the records of `to_object_type` associated with one record, with association labels. {}", scopes_of(method)), object(p, &["object_type", "id", "to_object_type"]), false, "List associations"));
-        }
-        if let Some(method) = associate {
-            let mut p = Map::new();
-            p.insert("from_object_type".into(), types());
-            p.insert("from_id".into(), json!({"type": "string"}));
-            p.insert("to_object_type".into(), types());
-            p.insert("to_id".into(), json!({"type": "string"}));
-            write_arguments(&mut p);
-            tools.push(tool("associate_records".into(), format!("Associate two records (HubSpot's default association, both directions). Writes: answers a preview unless `confirm: true`. {}", scopes_of(method)), object(p, &["from_object_type", "from_id", "to_object_type", "to_id"]), true, "Associate records"));
-        }
-        let mut p = Map::new();
-        p.insert("object_type".into(), types());
-        tools.push(tool("list_properties".into(), "Every property of an object type: internal name (what `fields` take), label, type, options of enumerations, read-only and custom flags.".into(), object(p.clone(), &["object_type"]), false, "List properties"));
-        p.insert(
-            "name".into(),
-            json!({"type": "string", "description": "The property's internal name."}),
-        );
-        tools.push(tool("describe_property".into(), "One property of an object type in full: type, field type, options, description, whether it is read-only.".into(), object(p, &["object_type", "name"]), false, "Describe a property"));
-    }
-    if let Some(method) = catalogue::find("owners.list").filter(|m| allowed(access, m)) {
-        let mut p = Map::new();
-        paging_properties(&mut p);
-        tools.push(tool(
-            "list_owners".into(),
-            describe(method),
-            object(p, &[]),
-            false,
-            "List owners",
-        ));
-    }
-    let pipelined: Vec<&ObjectKind> = kinds
-        .iter()
-        .filter(|k| {
-            catalogue::find(&format!("{}.pipelines", k.name)).is_some_and(|m| allowed(access, m))
-        })
-        .collect();
-    if !pipelined.is_empty() {
-        let mut p = Map::new();
-        p.insert(
-            "object_type".into(),
-            type_schema(&pipelined, "whose pipelines to list"),
-        );
-        tools.push(tool("list_pipelines".into(), "Every pipeline of deals or tickets with its stages (ids and labels, in display order): what `pipeline` and `dealstage` / `hs_pipeline_stage` take.".into(), object(p, &["object_type"]), false, "List pipelines"));
-    }
-    let mut p = Map::new();
-    p.insert(
-        "q".into(),
-        json!({"type": "string", "description": "Text in the method's id, name or description."}),
-    );
-    p.insert(
-        "category".into(),
-        json!({"type": "string", "description": "Only this category, e.g. `Deals`."}),
-    );
-    tools.push(tool("find_methods".into(), "Find catalogue methods this installation may call (id, description, input schema) for call_method; more than the tools above, e.g. lists, forms, marketing, timeline events.".into(), object(p, &[]), false, "Find methods"));
-    let mut p = Map::new();
-    p.insert("method".into(), json!({"type": "string", "description": "A method id from find_methods, e.g. `lists.add_members`."}));
-    p.insert(
-        "parameters".into(),
-        json!({"type": "object", "description": "The method's parameters (see its input schema)."}),
-    );
-    p.insert("fields".into(), json!({"type": "object", "description": "HubSpot property values, for methods that write a record."}));
-    p.insert(
-        "paging".into(),
-        json!({"type": "object", "description": "`{after, limit, all}` for methods that page."}),
-    );
-    write_arguments(&mut p);
-    tools.push(tool("call_method".into(), "Call any catalogue method by id with its input (`parameters`, `fields`, `paging`), through the same checks, limits and retries. Writes answer a preview unless `confirm: true`.".into(), object(p, &["method"]), true, "Call a method"));
     tools
 }
 
-fn scopes_of(method: &MethodDef) -> String {
-    let text = describe(method);
-    text.rsplit_once(" Scopes: ")
-        .map(|(_, scopes)| {
-            format!(
-                "Scopes: {}",
-                scopes.split(" Writes:").next().unwrap_or(scopes)
-            )
-        })
-        .unwrap_or_default()
+/// Associations and properties between and of the object types.
+fn model_tools(kinds: &[ObjectKind]) -> Vec<Tool> {
+    let all: Vec<&ObjectKind> = kinds.iter().collect();
+    let types = || type_schema(&all, "");
+    let mut tools = Vec::new();
+    if let Some(method) = catalogue::find("associations.list") {
+        let mut p = props([
+            ("object_type", types()),
+            ("id", text("The record's id.")),
+            ("to_object_type", types()),
+        ]);
+        paging_properties(&mut p);
+        let description = format!(
+            "The ids of the records of `to_object_type` associated with one record, with association labels. {}",
+            scopes_text(method)
+        );
+        tools.push(tool(
+            "list_associations".into(),
+            description,
+            object(p, &["object_type", "id", "to_object_type"]),
+            false,
+            "List associations",
+        ));
+    }
+    if let Some(method) = catalogue::find("associations.create_default") {
+        let mut p = props([
+            ("from_object_type", types()),
+            ("from_id", text("The first record's id.")),
+            ("to_object_type", types()),
+            ("to_id", text("The second record's id.")),
+        ]);
+        write_arguments(&mut p);
+        let description = format!(
+            "Associate two records (HubSpot's default association, both directions). Writes: answers a preview unless `confirm: true`. {}",
+            scopes_text(method)
+        );
+        tools.push(tool(
+            "associate_records".into(),
+            description,
+            object(
+                p,
+                &["from_object_type", "from_id", "to_object_type", "to_id"],
+            ),
+            true,
+            "Associate records",
+        ));
+    }
+    let p = props([("object_type", types())]);
+    tools.push(tool(
+        "list_properties".into(),
+        "Every property of an object type: internal name (what `fields` take), label, type, options of enumerations, read-only and custom flags.".into(),
+        object(p.clone(), &["object_type"]),
+        false,
+        "List properties",
+    ));
+    let mut p = p;
+    p.insert("name".into(), text("The property's internal name."));
+    tools.push(tool(
+        "describe_property".into(),
+        "One property of an object type in full: type, field type, options, description, whether it is read-only.".into(),
+        object(p, &["object_type", "name"]),
+        false,
+        "Describe a property",
+    ));
+    tools
+}
+
+/// The whole catalogue, beyond the tools above.
+fn catalogue_tools() -> [Tool; 2] {
+    let find = props([
+        ("q", text("Text in the method's id, name or description.")),
+        ("category", text("Only this category, e.g. `Deals`.")),
+    ]);
+    let mut call = props([
+        (
+            "method",
+            text("A method id from find_methods, e.g. `lists.add_members`."),
+        ),
+        (
+            "parameters",
+            json!({"type": "object", "description": "The method's parameters (see its input schema)."}),
+        ),
+        (
+            "fields",
+            json!({"type": "object", "description": "HubSpot property values, for methods that write a record."}),
+        ),
+        (
+            "paging",
+            json!({"type": "object", "description": "`{after, limit, all}` for methods that page."}),
+        ),
+    ]);
+    write_arguments(&mut call);
+    [
+        tool(
+            "find_methods".into(),
+            "Find catalogue methods this installation may call (id, description, input schema) for call_method; more than the tools above, e.g. lists, forms, marketing, timeline events.".into(),
+            object(find, &[]),
+            false,
+            "Find methods",
+        ),
+        tool(
+            "call_method".into(),
+            "Call any catalogue method by id with its input (`parameters`, `fields`, `paging`), through the same checks, limits and retries. Writes answer a preview unless `confirm: true`.".into(),
+            object(call, &["method"]),
+            true,
+            "Call a method",
+        ),
+    ]
 }
 
 fn text_arg<'a>(arguments: &'a Map<String, Value>, name: &str) -> Result<&'a str, MethodError> {
@@ -373,7 +439,7 @@ pub(super) async fn plan(
         "list_pipelines" => {
             let kinds = object_types(agents, access).await;
             let kind = kind_arg(&kinds, arguments, "object_type")?;
-            let method = catalogue::find(&format!("{}.pipelines", kind.name)).ok_or_else(|| {
+            let method = pipelines_method(&kind.name).ok_or_else(|| {
                 invalid(format!(
                     "`{}` has no pipelines; deals and tickets do",
                     kind.name

@@ -477,6 +477,7 @@ async fn a_needs_reauth_installation_is_reported_with_the_reconnect_step() {
     let id = env.connected().await;
     env.revoke_at_hubspot(&id).await;
     env.clock.advance_secs(31 * 60);
+    // The call that finds HubSpot refusing the tokens answers as the partner API does ...
     let agent = agent(&env, &id).await;
     let answer = refused(
         &agent,
@@ -487,14 +488,27 @@ async fn a_needs_reauth_installation_is_reported_with_the_reconnect_step() {
     .await;
     let message = answer["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("auth link"), "{message}");
-    let agent = agent_at(&env, &env.key, "/mcp", Some(&id))
-        .await
-        .expect("initialize");
-    let instructions = agent
-        .peer_info()
-        .and_then(|i| i.instructions.clone())
-        .unwrap_or_default();
-    assert!(instructions.contains("reconnected"), "{instructions}");
+    // ... and from then on every request is refused with the reconnect step.
+    assert!(agent.list_all_tools().await.is_err());
+    let error = refused_at(&env, &env.key, "/mcp", Some(&id)).await;
+    assert!(
+        error.contains("must be reconnected")
+            && error.contains(&format!("/connectors/{id}/auth-link")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_installation_not_connected_yet_is_refused_with_the_connect_step() {
+    let env = TestEnv::start().await;
+    env.setup_connector(json!({})).await;
+    let id = env.new_installation("acme", json!({})).await;
+    let error = refused_at(&env, &env.key, "/mcp", Some(&id)).await;
+    assert!(
+        error.contains("not connected to HubSpot yet")
+            && error.contains(&format!("/connectors/{id}/auth-link")),
+        "{error}"
+    );
 }
 
 #[tokio::test]
