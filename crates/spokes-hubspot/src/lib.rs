@@ -1,5 +1,6 @@
 //! The HubSpot connector: where HubSpot is, how to talk OAuth to it, which scopes exist,
-//! which methods Spokes offers, and the HTTP client that calls them.
+//! which methods Spokes offers, the HTTP client that calls them, and the check that a webhook
+//! request really comes from HubSpot.
 
 pub mod catalogue;
 pub mod client;
@@ -9,6 +10,7 @@ pub mod http;
 pub mod limiter;
 pub mod oauth;
 pub mod scopes;
+pub mod webhooks;
 
 pub use client::{ApiClient, MethodError, MethodInput, MethodOutput};
 pub use config::{HubSpotConfig, OAuthApiVersion};
