@@ -266,6 +266,73 @@ async fn an_agent_learns_the_data_model_then_searches_and_writes_only_when_confi
 }
 
 #[tokio::test]
+async fn an_agent_associates_records_and_reads_pipelines_owners_and_properties() {
+    let env = TestEnv::start().await;
+    let id = env.connected().await;
+    let ada = env.contact(&id, json!({"email": "ada@example.com"})).await;
+    let acme = env
+        .create(
+            &id,
+            "companies",
+            json!({"name": "Acme", "domain": "acme.example"}),
+        )
+        .await;
+    let agent = agent(&env, &id).await;
+
+    let associate = json!({"from_object_type": "contacts", "from_id": ada, "to_object_type": "companies", "to_id": acme});
+    let preview = ok(&agent, "associate_records", associate.clone()).await;
+    assert_eq!(preview["request"]["method"], "PUT", "{preview}");
+    let listed = ok(
+        &agent,
+        "list_associations",
+        json!({"object_type": "contacts", "id": ada, "to_object_type": "companies"}),
+    )
+    .await;
+    assert_eq!(
+        listed["data"],
+        json!([]),
+        "the preview associated nothing: {listed}"
+    );
+    let mut confirmed = associate;
+    confirmed["confirm"] = true.into();
+    ok(&agent, "associate_records", confirmed).await;
+    let listed = ok(
+        &agent,
+        "list_associations",
+        json!({"object_type": "contacts", "id": ada, "to_object_type": "companies"}),
+    )
+    .await;
+    let ids: Vec<String> = listed["data"]
+        .as_array()
+        .expect("associations")
+        .iter()
+        .map(|a| a["toObjectId"].to_string().trim_matches('"').to_string())
+        .collect();
+    assert_eq!(ids, [acme.clone()], "{listed}");
+
+    let email = ok(
+        &agent,
+        "describe_property",
+        json!({"object_type": "contacts", "name": "email"}),
+    )
+    .await;
+    assert_eq!(email["data"]["name"], "email", "{email}");
+    assert_eq!(email["data"]["type"], "string", "{email}");
+    let pipelines = ok(&agent, "list_pipelines", json!({"object_type": "deals"})).await;
+    let stages = &pipelines["data"]["results"][0]["stages"];
+    assert!(
+        stages.as_array().is_some_and(|s| !s.is_empty()),
+        "{pipelines}"
+    );
+    let owners = ok(&agent, "list_owners", json!({"limit": 5})).await;
+    assert!(owners["data"].is_array(), "{owners}");
+    let owners_resource = resource_json(&agent, "hubspot://owners").await;
+    assert!(owners_resource.is_array(), "{owners_resource}");
+    let deal_pipelines = resource_json(&agent, "hubspot://objects/deals/pipelines").await;
+    assert_eq!(deal_pipelines["results"][0]["stages"], *stages);
+}
+
+#[tokio::test]
 async fn tools_and_object_types_follow_the_granted_scopes() {
     let env = TestEnv::start().await;
     let full = env.connected().await;
