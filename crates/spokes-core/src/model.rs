@@ -239,3 +239,92 @@ pub enum IdempotencyClaim {
     /// The key was used with another method or input.
     OtherRequest,
 }
+
+/// Where a job of the durable queue is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Waiting for its `run_at`, then for a worker to claim it.
+    Queued,
+    /// Claimed by `lease_owner` until `lease_until`; past that, any worker may claim it again.
+    Running,
+    /// Finished successfully.
+    Done,
+    /// Given up: failed without a retry, or out of attempts.
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "failed" => JobState::Failed,
+            _ => return None,
+        })
+    }
+
+    /// Done or failed: never claimed again, and its dedupe key is free.
+    pub fn is_finished(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed)
+    }
+}
+
+/// A job of the durable queue, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: String,
+    /// What to do, e.g. `cycle.poll`; a worker claims the kinds it handles.
+    pub kind: String,
+    /// The job's input as JSON text.
+    pub payload: String,
+    /// At most one unfinished job has a given key.
+    pub dedupe_key: Option<String>,
+    pub state: JobState,
+    /// Not claimed before this time.
+    pub run_at: UnixMillis,
+    /// Claims so far, this one included while running (a released claim does not count).
+    pub attempts: i64,
+    pub max_attempts: i64,
+    /// The worker holding (or, once finished, that last held) the lease.
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<UnixMillis>,
+    pub heartbeat_at: Option<UnixMillis>,
+    pub last_error: Option<String>,
+    pub created_at: UnixMillis,
+    pub finished_at: Option<UnixMillis>,
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub id: String,
+    pub kind: String,
+    /// JSON text.
+    pub payload: String,
+    /// When set, the job is not enqueued while an unfinished job has the same key (the key is
+    /// shared by every kind: include the kind in it when that matters).
+    pub dedupe_key: Option<String>,
+    pub run_at: UnixMillis,
+    /// At least 1.
+    pub max_attempts: i64,
+    pub created_at: UnixMillis,
+}
+
+/// What enqueueing a job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnqueueOutcome {
+    /// The job was stored with this id.
+    Enqueued(String),
+    /// An unfinished job (this id) has the dedupe key; nothing was stored.
+    Duplicate(String),
+}

@@ -6,7 +6,7 @@
 //! would have to be repeated on every function. [`Backend`] instead offers the few operations
 //! the queries need — bind text / integer / bytes / boolean, execute, fetch — and each backend implements
 //! them with its concrete types through [`backend_io!`]; the backend-specific statements (the
-//! migration lock, the outbox claim) are its constants.
+//! migration lock, the outbox and job claims) are its constants.
 
 use std::future::Future;
 
@@ -30,6 +30,9 @@ pub(crate) trait Backend: Database<Row: RowExt> {
     const LOCK_MIGRATION: Option<&'static str>;
     /// Claims due outbox events. Binds: `$1` = now, `$2` = lease_until, `$3` = limit.
     const CLAIM_EVENTS: &'static str;
+    /// Claims due jobs of some kinds (see `sql/jobs.rs`). Binds: `$1` = the kinds as a JSON
+    /// array, `$2` = now, `$3` = owner, `$4` = lease_until, `$5` = limit.
+    const CLAIM_JOBS: &'static str;
 
     fn bind_text(query: Query<Self>, value: Option<&str>) -> Query<Self>;
     fn bind_int(query: Query<Self>, value: Option<i64>) -> Query<Self>;
@@ -60,6 +63,17 @@ pub(crate) trait Backend: Database<Row: RowExt> {
 pub(crate) enum On<'e, DB: Database> {
     Pool(&'e Pool<DB>),
     Conn(&'e mut DB::Connection),
+}
+
+impl<DB: Database> On<'_, DB> {
+    /// The same place for one more statement, so that a function given an `On` can run
+    /// several.
+    pub(crate) fn reborrow(&mut self) -> On<'_, DB> {
+        match self {
+            On::Pool(pool) => On::Pool(pool),
+            On::Conn(conn) => On::Conn(&mut **conn),
+        }
+    }
 }
 
 impl<'e, DB: Database> From<&'e Pool<DB>> for On<'e, DB> {

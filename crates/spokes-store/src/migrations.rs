@@ -41,6 +41,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "mcp",
         sql: include_str!("../migrations/sqlite/0005_mcp.sql"),
     },
+    Migration {
+        version: 6,
+        name: "jobs",
+        sql: include_str!("../migrations/sqlite/0006_jobs.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -68,6 +73,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "mcp",
         sql: include_str!("../migrations/postgres/0005_mcp.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "jobs",
+        sql: include_str!("../migrations/postgres/0006_jobs.sql"),
     },
 ];
 

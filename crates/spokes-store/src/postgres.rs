@@ -23,5 +23,17 @@ impl crate::backend::Backend for sqlx::Postgres {
         crate::sql::outbox::outbox_event_columns!()
     );
 
+    // As for events: SKIP LOCKED in a MATERIALIZED CTE, so concurrent claimers take disjoint
+    // jobs and the limit holds. The kinds come as a JSON array (bound as text).
+    const CLAIM_JOBS: &'static str = concat!(
+        "WITH due AS MATERIALIZED (SELECT id FROM jobs \
+         WHERE kind IN (SELECT jsonb_array_elements_text($1::jsonb)) AND ",
+        crate::sql::jobs::job_due!(),
+        " ORDER BY run_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) UPDATE jobs SET ",
+        crate::sql::jobs::job_claimed!(),
+        " WHERE id IN (SELECT id FROM due) RETURNING ",
+        crate::sql::jobs::job_columns!()
+    );
+
     crate::backend::backend_io!();
 }

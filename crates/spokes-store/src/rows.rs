@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use spokes_core::{
     Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, Installation, InstallationStatus,
-    LastError, McpCall, OAuthState, OutboxEvent, PortalDetails, Secret, TokenSet,
+    Job, JobState, LastError, McpCall, OAuthState, OutboxEvent, PortalDetails, Secret, TokenSet,
 };
 
 use crate::seal::KeyRing;
@@ -282,5 +282,26 @@ pub(crate) fn outbox_event(row: &impl RowExt) -> StoreResult<OutboxEvent> {
         attempts: row.int("attempts")?,
         next_attempt_at: row.opt_int("next_attempt_at")?.unwrap_or(0),
         created_at: row.int("created_at")?,
+    })
+}
+
+pub(crate) fn job(row: &impl RowExt) -> StoreResult<Job> {
+    let state = row.text("state")?;
+    Ok(Job {
+        id: row.text("id")?,
+        kind: row.text("kind")?,
+        payload: row.text("payload")?,
+        dedupe_key: row.opt_text("dedupe_key")?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {state:?}")))?,
+        run_at: row.int("run_at")?,
+        attempts: row.int("attempts")?,
+        max_attempts: row.int("max_attempts")?,
+        lease_owner: row.opt_text("lease_owner")?,
+        lease_until: row.opt_int("lease_until")?,
+        heartbeat_at: row.opt_int("heartbeat_at")?,
+        last_error: row.opt_text("last_error")?,
+        created_at: row.int("created_at")?,
+        finished_at: row.opt_int("finished_at")?,
     })
 }

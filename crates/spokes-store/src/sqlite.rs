@@ -37,5 +37,17 @@ impl crate::backend::Backend for sqlx::Sqlite {
         crate::sql::outbox::outbox_event_columns!()
     );
 
+    // The same single-writer atomicity; the kinds come as a JSON array.
+    const CLAIM_JOBS: &'static str = concat!(
+        "UPDATE jobs SET ",
+        crate::sql::jobs::job_claimed!(),
+        " WHERE id IN (SELECT id FROM jobs WHERE kind IN (SELECT value FROM json_each($1)) AND ",
+        crate::sql::jobs::job_due!(),
+        " ORDER BY run_at, id LIMIT $5) AND ",
+        crate::sql::jobs::job_due!(),
+        " RETURNING ",
+        crate::sql::jobs::job_columns!()
+    );
+
     crate::backend::backend_io!();
 }

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, IdempotencyClaim,
-    Installation, InstallationStatus, LastError, McpCall, OAuthState, OneTimeProblem, OutboxEvent,
-    PortalDetails, SweepCounts, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, EnqueueOutcome,
+    IdempotencyClaim, Installation, InstallationStatus, Job, LastError, McpCall, NewJob,
+    OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, SweepCounts, TokenSet,
 };
 
 use crate::StoreError;
@@ -228,6 +228,53 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<McpCall>>;
     /// Deletes calls made before `older_than`; how many.
     async fn sweep_mcp_calls(&self, older_than: UnixMillis) -> StoreResult<u64>;
+
+    // --- the durable job queue (see `src/sql/jobs.rs`)
+    /// Stores the job, queued, with no attempts; or, when an unfinished job (queued or
+    /// running) has its dedupe key, stores nothing and names that job.
+    /// `StoreError::Conflict` when a job with this id exists.
+    async fn enqueue_job(&self, job: &NewJob) -> StoreResult<EnqueueOutcome>;
+    /// Claims for `owner`, until `now + lease_ms`, up to `limit` due jobs of these kinds,
+    /// earliest `run_at` first: queued ones with `run_at <= now`, and running ones whose lease
+    /// expired (`lease_until < now`: any worker takes them over). Each claim counts an attempt.
+    /// One statement: racing claimers, in any process, never get the same job. A running job
+    /// whose lease expired on its last attempt is failed instead.
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        now: UnixMillis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>>;
+    /// Extends `owner`'s lease to `now + lease_ms`. False when the lease is lost: the job was
+    /// taken over by another worker after its lease expired, or is no longer running.
+    async fn heartbeat_job(
+        &self,
+        id: &str,
+        owner: &str,
+        now: UnixMillis,
+        lease_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Marks the job done. False (nothing changed) unless `owner` holds it running.
+    async fn complete_job(&self, id: &str, owner: &str, now: UnixMillis) -> StoreResult<bool>;
+    /// Records `error`; the job goes back to queued at `retry_at`, or, with no `retry_at` or
+    /// no attempts left, is failed for good. False (nothing changed) unless `owner` holds it
+    /// running.
+    async fn fail_job(
+        &self,
+        id: &str,
+        owner: &str,
+        now: UnixMillis,
+        error: &str,
+        retry_at: Option<UnixMillis>,
+    ) -> StoreResult<bool>;
+    /// Gives the job back (graceful shutdown): queued at `run_at`, the attempt not counted.
+    /// False (nothing changed) unless `owner` holds it running.
+    async fn release_job(&self, id: &str, owner: &str, run_at: UnixMillis) -> StoreResult<bool>;
+    async fn get_job(&self, id: &str) -> StoreResult<Option<Job>>;
+    /// Deletes done and failed jobs that finished before `finished_before`; how many.
+    async fn sweep_jobs(&self, finished_before: UnixMillis) -> StoreResult<u64>;
 
     // --- master key rotation
     /// The master-key fingerprint recorded in `meta`: the key every value was sealed with when

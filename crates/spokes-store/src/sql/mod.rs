@@ -3,13 +3,14 @@
 //! Every query uses `$N` placeholders, which PostgreSQL takes natively and sqlx-sqlite maps to
 //! the N-th bound argument. The queries are generic functions over a [`Backend`], one module
 //! per area; [`SqlStore`] implements [`Store`] by calling them. The few backend-specific
-//! statements (the migration lock, the event claim) are constants of each `Backend`. Values are
+//! statements (the migration lock, the event and job claims) are constants of each `Backend`. Values are
 //! always bound, never formatted into SQL.
 
 mod accounts;
 mod auth;
 mod idempotency;
 mod installations;
+pub(crate) mod jobs;
 mod keys;
 mod leases;
 mod mcp_calls;
@@ -23,9 +24,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, IdempotencyClaim,
-    Installation, LastError, McpCall, OAuthState, OneTimeProblem, OutboxEvent, SweepCounts,
-    TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, EnqueueOutcome,
+    IdempotencyClaim, Installation, Job, LastError, McpCall, NewJob, OAuthState, OneTimeProblem,
+    OutboxEvent, SweepCounts, TokenSet,
 };
 use sqlx::Pool;
 
@@ -316,6 +317,60 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     async fn sweep_mcp_calls(&self, older_than: UnixMillis) -> StoreResult<u64> {
         mcp_calls::sweep(&self.pool, older_than).await
+    }
+
+    // --- the durable job queue
+
+    async fn enqueue_job(&self, job: &NewJob) -> StoreResult<EnqueueOutcome> {
+        jobs::enqueue(&self.pool, job).await
+    }
+
+    async fn claim_jobs(
+        &self,
+        kinds: &[&str],
+        owner: &str,
+        now: UnixMillis,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Job>> {
+        jobs::claim(&self.pool, kinds, owner, now, lease_ms, limit).await
+    }
+
+    async fn heartbeat_job(
+        &self,
+        id: &str,
+        owner: &str,
+        now: UnixMillis,
+        lease_ms: i64,
+    ) -> StoreResult<bool> {
+        jobs::heartbeat(&self.pool, id, owner, now, lease_ms).await
+    }
+
+    async fn complete_job(&self, id: &str, owner: &str, now: UnixMillis) -> StoreResult<bool> {
+        jobs::complete(&self.pool, id, owner, now).await
+    }
+
+    async fn fail_job(
+        &self,
+        id: &str,
+        owner: &str,
+        now: UnixMillis,
+        error: &str,
+        retry_at: Option<UnixMillis>,
+    ) -> StoreResult<bool> {
+        jobs::fail(&self.pool, id, owner, now, error, retry_at).await
+    }
+
+    async fn release_job(&self, id: &str, owner: &str, run_at: UnixMillis) -> StoreResult<bool> {
+        jobs::release(&self.pool, id, owner, run_at).await
+    }
+
+    async fn get_job(&self, id: &str) -> StoreResult<Option<Job>> {
+        jobs::get(&self.pool, id).await
+    }
+
+    async fn sweep_jobs(&self, finished_before: UnixMillis) -> StoreResult<u64> {
+        jobs::sweep(&self.pool, finished_before).await
     }
 
     // --- master key rotation
