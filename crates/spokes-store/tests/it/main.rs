@@ -5,6 +5,7 @@
 mod accounts;
 mod api_keys;
 mod installations;
+mod jobs;
 mod leases;
 mod mcp_calls;
 mod one_time;
