@@ -46,6 +46,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "jobs",
         sql: include_str!("../migrations/sqlite/0006_jobs.sql"),
     },
+    Migration {
+        version: 7,
+        name: "webhook_inbox",
+        sql: include_str!("../migrations/sqlite/0007_webhook_inbox.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -78,6 +83,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "jobs",
         sql: include_str!("../migrations/postgres/0006_jobs.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "webhook_inbox",
+        sql: include_str!("../migrations/postgres/0007_webhook_inbox.sql"),
     },
 ];
 

@@ -276,6 +276,18 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes done and failed jobs that finished before `finished_before`; how many.
     async fn sweep_jobs(&self, finished_before: UnixMillis) -> StoreResult<u64>;
 
+    // --- the webhook inbox
+    /// Accepts webhook events, each `(event key, its job)`: an event key not seen before is
+    /// recorded and its job queued, in one transaction with the others (all or none); a key
+    /// seen before is skipped. How many were new.
+    async fn accept_webhook_events(
+        &self,
+        events: &[(String, NewJob)],
+        now: UnixMillis,
+    ) -> StoreResult<usize>;
+    /// Forgets events received before `received_before`; how many.
+    async fn sweep_webhook_events(&self, received_before: UnixMillis) -> StoreResult<u64>;
+
     // --- master key rotation
     /// The master-key fingerprint recorded in `meta`: the key every value was sealed with when
     /// the last rotation completed (or when the database was created).

@@ -9,6 +9,7 @@
 mod accounts;
 mod auth;
 mod idempotency;
+mod inbox;
 mod installations;
 pub(crate) mod jobs;
 mod keys;
@@ -371,6 +372,18 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     async fn sweep_jobs(&self, finished_before: UnixMillis) -> StoreResult<u64> {
         jobs::sweep(&self.pool, finished_before).await
+    }
+
+    async fn accept_webhook_events(
+        &self,
+        events: &[(String, NewJob)],
+        now: UnixMillis,
+    ) -> StoreResult<usize> {
+        inbox::accept(&self.pool, events, now).await
+    }
+
+    async fn sweep_webhook_events(&self, received_before: UnixMillis) -> StoreResult<u64> {
+        inbox::sweep(&self.pool, received_before).await
     }
 
     // --- master key rotation

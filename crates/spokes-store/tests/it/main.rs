@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_keys;
+mod inbox;
 mod installations;
 mod jobs;
 mod leases;
