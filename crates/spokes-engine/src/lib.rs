@@ -1,10 +1,12 @@
 //! The decisions and the work that is not one request: completing a consent (the seed's
 //! account-selection rules), keeping tokens fresh (single-flight refresh), sweeping expired
-//! one-time values, and delivering events to the partner's `events_url`.
+//! one-time values, delivering events to the partner's `events_url`, and running the durable
+//! job queue's jobs (`jobs::Worker`).
 
 pub mod consent;
 pub mod events;
 mod idempotency;
+pub mod jobs;
 pub mod methods;
 pub mod retry;
 pub mod sweep;
@@ -12,6 +14,7 @@ pub mod tokens;
 
 pub use consent::{Consent, ConsentOutcome, ConsentPolicy};
 pub use events::{EventDeliverer, EventKind, Events, EventsConfig};
+pub use jobs::{JobError, JobHandler, RetryBackoff, Worker, WorkerConfig, WorkerTick};
 pub use methods::Methods;
 pub use sweep::Sweeper;
 pub use tokens::{TokenError, TokenManager};
