@@ -1,5 +1,6 @@
-//! Deletes used and expired auth links and OAuth states, expired console sessions and MCP
-//! call records past their retention, so those tables do not grow without bound.
+//! Deletes used and expired auth links and OAuth states, expired console sessions, and MCP
+//! call records and the webhook inbox's event ids past their retention, so those tables do
+//! not grow without bound.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,10 @@ pub const KEEP_SPENT_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The audit of AI agents' MCP tool calls is kept this long.
 pub const KEEP_MCP_CALLS_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// The ids of accepted webhook events are kept this long: longer than HubSpot retries a
+/// delivery, so a redelivery is still known.
+pub const KEEP_WEBHOOK_EVENTS_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 pub struct Sweeper {
     store: Arc<dyn Store>,
@@ -35,6 +40,16 @@ impl Sweeper {
         let mcp_calls = self.store.sweep_mcp_calls(now - KEEP_MCP_CALLS_MS).await?;
         if mcp_calls > 0 {
             tracing::info!(mcp_calls, "swept MCP call records past their retention");
+        }
+        let webhook_events = self
+            .store
+            .sweep_webhook_events(now - KEEP_WEBHOOK_EVENTS_MS)
+            .await?;
+        if webhook_events > 0 {
+            tracing::info!(
+                webhook_events,
+                "swept webhook event ids past their retention"
+            );
         }
         if counts.total() > 0 {
             tracing::info!(

@@ -267,6 +267,7 @@ async fn setup_from_form(state: &AppState, form: &Fields) -> Result<(), String> 
 struct Dashboard {
     chrome: Chrome,
     callback_url: String,
+    webhook_url: String,
     client_id: String,
     secret_saved: bool,
     parameters: Vec<ParameterField>,
@@ -358,6 +359,7 @@ async fn dashboard_page(state: &AppState, chrome: Chrome) -> Result<Dashboard, S
     Ok(Dashboard {
         chrome,
         callback_url: state.config.callback_url(),
+        webhook_url: state.config.webhook_url(),
         client_id: setup
             .as_ref()
             .map(|s| s.client_id.clone())

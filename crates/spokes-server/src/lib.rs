@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod console;
 mod error;
+mod inbound;
 mod json;
 mod mcp;
 mod metrics;
@@ -68,6 +69,15 @@ impl ServerConfig {
             "{}{}",
             self.public_url.trim_end_matches('/'),
             spokes_hubspot::connector::CALLBACK_PATH
+        )
+    }
+
+    /// The Target URL to paste into the HubSpot app's Webhooks settings.
+    pub fn webhook_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.public_url.trim_end_matches('/'),
+            inbound::PARTNER_WEBHOOK_PATH
         )
     }
 }
@@ -153,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .merge(browser::routes())
         .merge(console::routes())
         .merge(mcp::routes(&state))
+        .merge(inbound::routes())
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/readyz", axum::routing::get(readyz))
         .route("/metrics", axum::routing::get(metrics::render))

@@ -301,6 +301,8 @@ pub(crate) mod schema {
         pub properties: BTreeMap<String, String>,
         /// The Redirect URL to paste into your HubSpot app.
         pub redirect_url: String,
+        /// The Target URL to paste into your HubSpot app's Webhooks settings.
+        pub webhook_url: String,
         /// Advice about the scopes just saved (only in the answer to a setup).
         pub warnings: Option<Vec<String>>,
     }

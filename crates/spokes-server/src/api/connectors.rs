@@ -58,6 +58,7 @@ async fn view(state: &AppState, warnings: Vec<String>) -> ApiResult<Value> {
         "client_id": setup.as_ref().map(|s| s.client_id.clone()),
         "properties": setup.as_ref().map(|s| s.properties.clone()).unwrap_or_default(),
         "redirect_url": state.config.callback_url(),
+        "webhook_url": state.config.webhook_url(),
     });
     if !warnings.is_empty() {
         body["warnings"] = json!(warnings);

@@ -6,6 +6,7 @@ mod consent;
 mod console;
 mod events;
 mod hardening;
+mod inbound;
 mod mcp;
 mod mcp_calls;
 mod methods;
