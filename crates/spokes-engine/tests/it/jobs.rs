@@ -321,3 +321,40 @@ async fn a_worker_claims_only_the_kinds_it_has_handlers_for() {
     assert_eq!(worker.run_due().await.unwrap(), WorkerTick::default());
     assert_eq!(h.job("other").await.state, JobState::Queued);
 }
+
+#[tokio::test]
+async fn a_worker_whose_lease_was_taken_over_records_nothing() {
+    let h = Harness::new().await;
+    let (slow, mut started) = Gated::new();
+    // No heartbeat within the test: the claim's lease is all a has.
+    let a = h.worker(
+        slow.clone(),
+        WorkerConfig {
+            heartbeat: Some(Duration::from_secs(3600)),
+            ..config()
+        },
+    );
+    let b = h.worker(Counting::new(|_| Ok(())), config());
+    h.enqueue("j1", 3).await;
+
+    let running = tokio::spawn(async move { a.run_due().await });
+    within("the job to start", started.recv()).await.unwrap();
+    h.clock.advance_secs(61);
+    assert_eq!(b.run_due().await.unwrap(), tick(1, 1, 0, 0));
+
+    // a's handler finishes late: the job is b's, done once.
+    slow.gate.add_permits(1);
+    let ran = within("the job to finish", running).await.unwrap().unwrap();
+    assert_eq!(
+        ran,
+        WorkerTick {
+            claimed: 1,
+            lost: 1,
+            ..WorkerTick::default()
+        }
+    );
+    let job = h.job("j1").await;
+    assert_eq!(job.state, JobState::Done);
+    assert_eq!(job.attempts, 2);
+    assert_eq!(job.lease_owner.as_deref(), Some(b.owner()));
+}
