@@ -1,7 +1,7 @@
 //! The decisions and the work that is not one request: completing a consent (the seed's
 //! account-selection rules), keeping tokens fresh (single-flight refresh), sweeping expired
-//! one-time values, delivering events to the partner's `events_url`, and running the durable
-//! job queue's jobs (`jobs::Worker`).
+//! one-time values, delivering events to the partner's `events_url`, running the durable job
+//! queue's jobs (`jobs::Worker`), and routing HubSpot's webhook events from the inbox.
 
 pub mod consent;
 pub mod events;
@@ -11,6 +11,7 @@ pub mod methods;
 pub mod retry;
 pub mod sweep;
 pub mod tokens;
+pub mod webhook_events;
 
 pub use consent::{Consent, ConsentOutcome, ConsentPolicy};
 pub use events::{EventDeliverer, EventKind, Events, EventsConfig};
@@ -18,3 +19,4 @@ pub use jobs::{JobError, JobHandler, RetryBackoff, Worker, WorkerConfig, WorkerT
 pub use methods::Methods;
 pub use sweep::Sweeper;
 pub use tokens::{TokenError, TokenManager};
+pub use webhook_events::{HUBSPOT_EVENT_JOB, HubSpotEventRouter};

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
 use spokes_core::{ExposeSecret, NewJob};
+use spokes_engine::HUBSPOT_EVENT_JOB;
 use spokes_hubspot::connector::CONNECTOR_ID;
 use spokes_hubspot::webhooks::{self, SignatureHeaders, WebhookRequest};
 
@@ -19,8 +20,6 @@ use crate::error::{ApiError, ApiResult};
 
 /// The path of the HubSpot app's Target URL.
 pub const PARTNER_WEBHOOK_PATH: &str = "/api/partnerwebhook/hubspot";
-/// The kind of the job that routes one HubSpot webhook event.
-pub const HUBSPOT_EVENT_JOB: &str = "hubspot.webhook_event";
 /// HubSpot sends at most 100 events a request, each well under a kilobyte.
 const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Attempts of an event's routing job before it is failed for a person to look at.

@@ -23,7 +23,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use spokes_core::{Clock, Secret};
 use spokes_engine::{
-    Consent, ConsentPolicy, EventDeliverer, Events, EventsConfig, Methods, Sweeper, TokenManager,
+    Consent, ConsentPolicy, EventDeliverer, Events, EventsConfig, HubSpotEventRouter, Methods,
+    Sweeper, TokenManager, Worker, WorkerConfig,
 };
 use spokes_hubspot::limiter::LocalLimiter;
 use spokes_hubspot::{HubSpotConfig, OAuthClient};
@@ -219,6 +220,19 @@ pub async fn serve(
         )
         .run(),
     );
+    // The durable queue's jobs: today the routing of HubSpot's webhook events.
+    let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(
+        Worker::new(
+            state.store.clone(),
+            state.clock.clone(),
+            vec![Arc::new(HubSpotEventRouter::new(state.store.clone()))],
+            WorkerConfig::default(),
+        )
+        .run(async {
+            let _ = jobs_stopped.await;
+        }),
+    );
     let agents = state.agents.clone();
     // With the client's address, which the console's login limit is keyed on.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -236,6 +250,11 @@ pub async fn serve(
         task.abort();
     }
     sweeper.abort();
+    // Running jobs get the worker's grace period, then go back to the queue.
+    let _ = stop_jobs.send(());
+    if let Err(error) = worker.await {
+        tracing::error!(%error, "the job worker ended badly");
+    }
     agents.flush_audit().await;
     result
 }

@@ -273,6 +273,8 @@ pub trait Store: Send + Sync + 'static {
     /// False (nothing changed) unless `owner` holds it running.
     async fn release_job(&self, id: &str, owner: &str, run_at: UnixMillis) -> StoreResult<bool>;
     async fn get_job(&self, id: &str) -> StoreResult<Option<Job>>;
+    /// The newest jobs of `kind` in any state, newest first; at most `limit`.
+    async fn list_jobs(&self, kind: &str, limit: u32) -> StoreResult<Vec<Job>>;
     /// Deletes done and failed jobs that finished before `finished_before`; how many.
     async fn sweep_jobs(&self, finished_before: UnixMillis) -> StoreResult<u64>;
 

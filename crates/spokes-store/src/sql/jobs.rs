@@ -267,6 +267,26 @@ pub(crate) async fn get<DB: Backend>(pool: &Pool<DB>, id: &str) -> StoreResult<O
     .transpose()
 }
 
+/// The newest jobs of `kind`, newest first.
+pub(crate) async fn list<DB: Backend>(
+    pool: &Pool<DB>,
+    kind: &str,
+    limit: u32,
+) -> StoreResult<Vec<Job>> {
+    sql::<DB>(concat!(
+        "SELECT ",
+        job_columns!(),
+        " FROM jobs WHERE kind = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(kind)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(rows::job)
+    .collect()
+}
+
 pub(crate) async fn sweep<DB: Backend>(
     pool: &Pool<DB>,
     finished_before: UnixMillis,

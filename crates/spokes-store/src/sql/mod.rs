@@ -370,6 +370,10 @@ impl<DB: Backend> Store for SqlStore<DB> {
         jobs::get(&self.pool, id).await
     }
 
+    async fn list_jobs(&self, kind: &str, limit: u32) -> StoreResult<Vec<Job>> {
+        jobs::list(&self.pool, kind, limit).await
+    }
+
     async fn sweep_jobs(&self, finished_before: UnixMillis) -> StoreResult<u64> {
         jobs::sweep(&self.pool, finished_before).await
     }
