@@ -173,6 +173,13 @@ async fn run_one(
     let Run { method, input } = run;
     let installation = &access.installation;
     let tokens = access.tokens.as_ref();
+    if input.paging.all {
+        // One tool answer holding every record of a large list helps no agent and could
+        // hold the whole portal in memory; agents page.
+        return Outcome::Failed(invalid(
+            "tools answer a page at a time: pass `paging.next` of the answer as `after` for the next page (`paging.all` is for the partner API and its NDJSON stream)",
+        ));
+    }
     if method.writes {
         if let Some(why) = &access.read_only {
             return Outcome::Failed(MethodError::new(
@@ -305,6 +312,9 @@ async fn all_tools(agents: &Agents, access: &Access) -> Vec<Tool> {
             continue;
         }
         let mut schema = catalogue::input_schema(method);
+        if let Some(paging) = schema["properties"]["paging"]["properties"].as_object_mut() {
+            paging.remove("all");
+        }
         if let Body::Properties { object_type, .. } = &method.body
             && let Some(properties) = resources::field_schemas(agents, access, object_type).await
         {

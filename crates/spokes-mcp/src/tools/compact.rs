@@ -338,7 +338,7 @@ fn catalogue_tools() -> [Tool; 2] {
         ),
         (
             "paging",
-            json!({"type": "object", "description": "`{after, limit, all}` for methods that page."}),
+            json!({"type": "object", "description": "`{after, limit}` for methods that page: a page at a time."}),
         ),
     ]);
     write_arguments(&mut call);

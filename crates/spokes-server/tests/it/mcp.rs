@@ -234,6 +234,13 @@ async fn an_agent_learns_the_data_model_then_searches_and_writes_only_when_confi
         json!({"method": "owners.list", "paging": {"limit": 5}}),
     )
     .await;
+    refused(
+        &agent,
+        "call_method",
+        json!({"method": "contacts.list", "paging": {"all": true}}),
+        "invalid_parameters",
+    )
+    .await;
 
     // Every call is in the audit (written in the background: it may lag the answers).
     let expected = [
