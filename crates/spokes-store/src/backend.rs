@@ -33,6 +33,12 @@ pub(crate) trait Backend: Database<Row: RowExt> {
     /// Claims due jobs of some kinds (see `sql/jobs.rs`). Binds: `$1` = the kinds as a JSON
     /// array, `$2` = now, `$3` = owner, `$4` = lease_until, `$5` = limit.
     const CLAIM_JOBS: &'static str;
+    /// Records webhook events not seen before and answers their job ids (see `sql/inbox.rs`).
+    /// Binds: `$1` = `[{key, job}]` as JSON, `$2` = received_at.
+    const ACCEPT_WEBHOOK_EVENTS: &'static str;
+    /// Queues jobs without dedupe keys. Binds: `$1` = `[{id, kind, payload, run_at,
+    /// max_attempts, created_at}]` as JSON.
+    const ENQUEUE_PLAIN_JOBS: &'static str;
 
     fn bind_text(query: Query<Self>, value: Option<&str>) -> Query<Self>;
     fn bind_int(query: Query<Self>, value: Option<i64>) -> Query<Self>;

@@ -35,5 +35,16 @@ impl crate::backend::Backend for sqlx::Postgres {
         crate::sql::jobs::job_columns!()
     );
 
+    const ACCEPT_WEBHOOK_EVENTS: &'static str = "INSERT INTO webhook_events (event_key, job_id, received_at) \
+         SELECT e ->> 'key', e ->> 'job', $2 FROM jsonb_array_elements($1::jsonb) AS e \
+         ON CONFLICT (event_key) DO NOTHING RETURNING job_id";
+    const ENQUEUE_PLAIN_JOBS: &'static str = concat!(
+        "INSERT INTO jobs (",
+        crate::sql::jobs::job_columns!(),
+        ") SELECT j ->> 'id', j ->> 'kind', j ->> 'payload', NULL, 'queued', \
+         (j ->> 'run_at')::bigint, 0, (j ->> 'max_attempts')::bigint, NULL, NULL, NULL, NULL, \
+         (j ->> 'created_at')::bigint, NULL FROM jsonb_array_elements($1::jsonb) AS j"
+    );
+
     crate::backend::backend_io!();
 }

@@ -49,5 +49,17 @@ impl crate::backend::Backend for sqlx::Sqlite {
         crate::sql::jobs::job_columns!()
     );
 
+    // `WHERE true`: SQLite needs it to read `ON CONFLICT` after a `SELECT`.
+    const ACCEPT_WEBHOOK_EVENTS: &'static str = "INSERT INTO webhook_events (event_key, job_id, received_at) \
+         SELECT value ->> '$.key', value ->> '$.job', $2 FROM json_each($1) WHERE true \
+         ON CONFLICT (event_key) DO NOTHING RETURNING job_id";
+    const ENQUEUE_PLAIN_JOBS: &'static str = concat!(
+        "INSERT INTO jobs (",
+        crate::sql::jobs::job_columns!(),
+        ") SELECT value ->> '$.id', value ->> '$.kind', value ->> '$.payload', NULL, 'queued', \
+         value ->> '$.run_at', 0, value ->> '$.max_attempts', NULL, NULL, NULL, NULL, \
+         value ->> '$.created_at', NULL FROM json_each($1)"
+    );
+
     crate::backend::backend_io!();
 }
