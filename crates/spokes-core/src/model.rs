@@ -113,6 +113,16 @@ pub struct Installation {
     pub updated_at: UnixMillis,
 }
 
+impl Installation {
+    /// The scopes HubSpot granted at the last consent (none before the first).
+    pub fn granted_scopes(&self) -> &[String] {
+        self.portal
+            .as_ref()
+            .map(|p| p.granted_scopes.as_slice())
+            .unwrap_or_default()
+    }
+}
+
 /// The OAuth tokens of an installation; stored sealed.
 #[derive(Debug, Clone)]
 pub struct TokenSet {

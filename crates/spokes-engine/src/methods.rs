@@ -340,11 +340,7 @@ impl Drop for MethodStream {
 /// The scope gate: the installation's granted scopes against the method's scope sets.
 fn gate(installation: &Installation, method: &MethodDef) -> Result<(), MethodError> {
     if installation.status == InstallationStatus::Authenticated {
-        let granted = installation
-            .portal
-            .as_ref()
-            .map(|p| p.granted_scopes.as_slice())
-            .unwrap_or_default();
+        let granted = installation.granted_scopes();
         if !scopes::satisfies(granted, &method.scopes) {
             return Err(MethodError::missing_scopes(
                 method,

@@ -92,18 +92,8 @@ pub(crate) fn invalid(message: impl Into<String>) -> MethodError {
     MethodError::new(400, "invalid_parameters", message)
 }
 
-/// The scopes the installation was granted (none before the first consent).
-pub(crate) fn granted(access: &Access) -> &[String] {
-    access
-        .installation
-        .portal
-        .as_ref()
-        .map(|p| p.granted_scopes.as_slice())
-        .unwrap_or_default()
-}
-
 pub(crate) fn allowed(access: &Access, method: &MethodDef) -> bool {
-    scopes::satisfies(granted(access), &method.scopes)
+    scopes::satisfies(access.installation.granted_scopes(), &method.scopes)
 }
 
 pub(crate) async fn list(agents: &Agents, access: &Access) -> Vec<Tool> {
@@ -291,10 +281,7 @@ fn tool_name(id: &str) -> String {
 /// The partner's copies of the Custom Objects category, bound to their schemas.
 async fn copies(agents: &Agents) -> Vec<MethodDef> {
     match agents.store.list_custom_object_copies(CONNECTOR_ID).await {
-        Ok(copies) => copies
-            .iter()
-            .flat_map(|c| catalogue::custom_objects::copy_for_schema(&c.schema_name, &c.category))
-            .collect(),
+        Ok(copies) => catalogue::custom_objects::copied_methods(&copies),
         Err(error) => {
             tracing::error!(error = %error, "could not read the custom object copies");
             Vec::new()

@@ -291,6 +291,14 @@ pub fn copy_name_problem(schema_name: &str) -> Option<String> {
         })
 }
 
+/// The methods of the partner's copies of this category, copy after copy.
+pub fn copied_methods(copies: &[spokes_core::CustomObjectCopy]) -> Vec<MethodDef> {
+    copies
+        .iter()
+        .flat_map(|copy| copy_for_schema(&copy.schema_name, &copy.category))
+        .collect()
+}
+
 /// The record methods of this category (every one with an `objectType`), copied for the
 /// custom object schema `schema_name` under `category`: ids `<schema_name>.<method>`, no
 /// `objectType` parameter; each runs as the method it was copied from ([`CopyOf::bind`]).

@@ -110,13 +110,8 @@ pub async fn get(
 
 /// The methods of the partner's copies of the Custom Objects category, by schema name.
 pub(crate) async fn copied_methods(state: &AppState) -> ApiResult<Vec<MethodDef>> {
-    Ok(state
-        .store
-        .list_custom_object_copies(CONNECTOR_ID)
-        .await?
-        .iter()
-        .flat_map(|copy| custom_objects::copy_for_schema(&copy.schema_name, &copy.category))
-        .collect())
+    let copies = state.store.list_custom_object_copies(CONNECTOR_ID).await?;
+    Ok(custom_objects::copied_methods(&copies))
 }
 
 /// The copied method `id` (`<schema>.<method>`), when the partner has that copy.

@@ -380,6 +380,14 @@ impl TestEnv {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
+    /// Creates account `id`, named after it.
+    pub async fn create_account(&self, id: &str) {
+        let (status, body) = self
+            .send_json(Method::POST, "/v1/accounts", json!({"id": id, "name": id}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
     /// Creates the account (if needed) and a HubSpot installation; returns the installation id.
     pub async fn new_installation(&self, account: &str, properties: Value) -> String {
         let (status, _) = self

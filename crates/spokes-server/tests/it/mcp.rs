@@ -484,14 +484,7 @@ async fn read_only_keys_and_installations_refuse_writes_and_confirmation_can_be_
 async fn keys_reach_only_their_own_accounts_installations() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
-    let (status, _) = env
-        .send_json(
-            Method::POST,
-            "/v1/accounts",
-            json!({"id": "other", "name": "Other"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    env.create_account("other").await;
 
     let other_key = env.create_key_with(Some("other"), false, true).await;
     let error = refused_at(&env, &other_key, "/mcp", Some(&id)).await;

@@ -174,14 +174,7 @@ async fn the_daily_limit_is_reported_not_retried() {
 async fn calls_reach_only_the_keys_own_accounts_installations() {
     let env = TestEnv::start().await;
     let id = env.connected().await;
-    let (status, _) = env
-        .send_json(
-            Method::POST,
-            "/v1/accounts",
-            json!({"id": "beta", "name": "Beta"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    env.create_account("beta").await;
     let routes = [
         (
             Method::POST,
