@@ -114,6 +114,18 @@ pub struct Installation {
 }
 
 impl Installation {
+    /// Why writes are refused on this installation, when they are, and how to allow them.
+    pub fn read_only_reason(&self) -> Option<String> {
+        self.read_only.then(|| {
+            format!(
+                "installation `{id}` is read-only; PATCH /v1/accounts/{account}/connectors/{id} \
+                 with {{\"read_only\": false}} to allow writes",
+                id = self.id,
+                account = self.account_id,
+            )
+        })
+    }
+
     /// The scopes HubSpot granted at the last consent (none before the first).
     pub fn granted_scopes(&self) -> &[String] {
         self.portal
@@ -148,6 +160,17 @@ pub struct ApiKey {
     pub confirm_writes: bool,
     pub created_at: UnixMillis,
     pub revoked_at: Option<UnixMillis>,
+}
+
+impl ApiKey {
+    /// Why this key may not write, when it may not, and what to use instead.
+    pub fn read_only_reason(&self) -> Option<String> {
+        self.read_only.then(|| {
+            "this API key is read-only; use a key created without `--read-only` \
+             (`spokes keys create`) to write"
+                .to_string()
+        })
+    }
 }
 
 /// A one-time link that starts the consent for one installation.
@@ -281,11 +304,6 @@ impl JobState {
             "failed" => JobState::Failed,
             _ => return None,
         })
-    }
-
-    /// Done or failed: never claimed again, and its dedupe key is free.
-    pub fn is_finished(self) -> bool {
-        matches!(self, JobState::Done | JobState::Failed)
     }
 }
 

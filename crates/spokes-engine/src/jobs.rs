@@ -71,12 +71,6 @@ impl JobError {
             message: message.into(),
         }
     }
-
-    pub fn message(&self) -> &str {
-        match self {
-            Self::Transient { message, .. } | Self::Permanent { message } => message,
-        }
-    }
 }
 
 /// The waits before retrying a job that failed transiently, by failed attempt.
@@ -99,10 +93,6 @@ impl RetryBackoff {
             .or(self.waits.last())
             .copied()
             .unwrap_or(Duration::ZERO)
-    }
-
-    pub fn waits(&self) -> &[Duration] {
-        &self.waits
     }
 }
 
@@ -231,8 +221,8 @@ struct Inner {
     owner: String,
     config: WorkerConfig,
     wake: Arc<Notify>,
-    /// Jobs whose handler is running: id → (kind, the handler task), for release on shutdown.
-    running: Mutex<HashMap<String, (&'static str, AbortHandle)>>,
+    /// Jobs whose handler is running: id → kind, for release on shutdown.
+    running: Mutex<HashMap<String, &'static str>>,
     /// The clock time of the latest successful heartbeat.
     heartbeat: watch::Sender<UnixMillis>,
     /// The earliest retry this worker scheduled, so an idle worker wakes for it.
@@ -559,7 +549,7 @@ impl Inner {
         // Noted before the supervisors are aborted: their guards forget the jobs.
         let unfinished: Vec<(String, &'static str)> = lock(&self.running)
             .iter()
-            .map(|(id, (kind, _))| (id.clone(), *kind))
+            .map(|(id, kind)| (id.clone(), *kind))
             .collect();
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
@@ -594,7 +584,7 @@ struct RunningGuard<'a> {
 
 impl<'a> RunningGuard<'a> {
     fn new(inner: &'a Inner, id: &str, kind: &'static str, handler: AbortHandle) -> Self {
-        lock(&inner.running).insert(id.to_owned(), (kind, handler.clone()));
+        lock(&inner.running).insert(id.to_owned(), kind);
         Self {
             inner,
             id: id.to_owned(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use spokes_core::{InstallationStatus, Job};
+use spokes_core::Job;
 use spokes_store::Store;
 
 use crate::jobs::{JobError, JobHandler};
@@ -47,10 +47,8 @@ impl JobHandler for HubSpotEventRouter {
             .map_err(|e| {
                 JobError::transient(format!("could not read the portal's installations: {e}"))
             })?;
-        let connected = installations
-            .iter()
-            .filter(|i| i.status == InstallationStatus::Authenticated)
-            .count();
+        // The store answers the connected ones only.
+        let connected = installations.len();
         // No cycle can listen yet (issue 9 builds them): the event ends here, counted.
         let outcome = if connected == 0 {
             "no_installation"

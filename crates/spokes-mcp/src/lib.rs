@@ -165,7 +165,7 @@ impl SpokesMcp {
         let read_only = if local.read_only {
             Some("this session was started with --read-only".to_string())
         } else {
-            installation_read_only(&installation)
+            installation.read_only_reason()
         };
         Ok(Access {
             key_id: None,
@@ -206,16 +206,6 @@ fn connected(installation: &Installation) -> Result<(), Refusal> {
             ),
         }),
     }
-}
-
-/// Why the installation refuses writes, when it does.
-pub fn installation_read_only(installation: &Installation) -> Option<String> {
-    installation.read_only.then(|| {
-        format!(
-            "installation `{}` is read-only; `PATCH /v1/accounts/{}/connectors/{}` with {{\"read_only\": false}} allows writes",
-            installation.id, installation.account_id, installation.id
-        )
-    })
 }
 
 impl ServerHandler for SpokesMcp {

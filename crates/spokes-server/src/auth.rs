@@ -87,16 +87,9 @@ impl FromRequestParts<AppState> for InstallationCaller {
                 .unwrap_or_default()
         };
         let (account_id, installation_id) = (param("account"), param("installation"));
-        let found = state.store.load_call(&key_hash, &installation_id).await?;
-        let (key, installation) = match found {
-            Some(found) => (Some(found.key), found.installation),
-            None => (None, None),
-        };
-        let key = valid_key(key)?;
-        let caller = Caller {
-            account_id: key.account_id.clone(),
-            read_only: key.read_only,
-        };
+        let (key, installation) =
+            load_key_and_installation(state, &key_hash, &installation_id).await?;
+        let caller = Caller::from(&key);
         caller.check_account(&account_id)?;
         match installation.filter(|(i, _)| i.account_id == account_id) {
             Some((installation, tokens)) => Ok(Self {
@@ -149,10 +142,30 @@ pub(crate) fn bearer_key(headers: &axum::http::HeaderMap) -> Result<&str, ApiErr
 
 /// The caller of a key found by its hash: none, or a revoked one, is refused.
 pub(crate) fn caller_of(found: Option<ApiKey>) -> Result<Caller, ApiError> {
-    valid_key(found).map(|key| Caller {
-        account_id: key.account_id,
-        read_only: key.read_only,
-    })
+    valid_key(found).map(|key| Caller::from(&key))
+}
+
+impl From<&ApiKey> for Caller {
+    fn from(key: &ApiKey) -> Self {
+        Self {
+            account_id: key.account_id.clone(),
+            read_only: key.read_only,
+        }
+    }
+}
+
+/// The key of `key_hash`, refused when unknown or revoked, and installation `installation_id`
+/// with its tokens when it exists (of any account: the caller checks that), in one query.
+pub(crate) async fn load_key_and_installation(
+    state: &AppState,
+    key_hash: &str,
+    installation_id: &str,
+) -> Result<(ApiKey, Option<(Installation, Option<TokenSet>)>), ApiError> {
+    let (key, installation) = match state.store.load_call(key_hash, installation_id).await? {
+        Some(found) => (Some(found.key), found.installation),
+        None => (None, None),
+    };
+    Ok((valid_key(key)?, installation))
 }
 
 /// The key found by its hash when it may be used: none, or a revoked one, is refused.

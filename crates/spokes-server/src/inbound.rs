@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, OriginalUri, Path, State};
+use axum::extract::{DefaultBodyLimit, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
@@ -27,22 +27,16 @@ const EVENT_ATTEMPTS: i64 = 10;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/partnerwebhook/{connector}", post(hubspot_events))
+        .route(PARTNER_WEBHOOK_PATH, post(hubspot_events))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
 }
 
 async fn hubspot_events(
     State(state): State<AppState>,
-    Path(connector): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    if connector != CONNECTOR_ID {
-        return Err(ApiError::not_found(format!(
-            "no connector `{connector}` takes webhooks; HubSpot's is {PARTNER_WEBHOOK_PATH}"
-        )));
-    }
     let setup = state
         .store
         .get_connector_setup(CONNECTOR_ID)

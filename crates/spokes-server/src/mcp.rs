@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use spokes_core::token::sha256_hex;
-use spokes_mcp::{Access, AccessResult, Refusal, SpokesMcp, ToolSet, installation_read_only};
+use spokes_mcp::{Access, AccessResult, Refusal, SpokesMcp, ToolSet};
 
 use crate::AppState;
-use crate::auth::{bearer_key, valid_key};
+use crate::auth::{bearer_key, load_key_and_installation};
 
 pub const INSTALLATION_HEADER: &str = "spokes-installation";
 
@@ -120,6 +120,13 @@ async fn resolve(
         installation_id,
         tools,
     } = named;
+    let (key, installation) = load_key_and_installation(
+        state,
+        key_hash,
+        installation_id.as_deref().unwrap_or_default(),
+    )
+    .await
+    .map_err(|error| Box::new(unauthorized(error)))?;
     let tools = match tools {
         None => ToolSet::Compact,
         Some(text) => match ToolSet::parse(&text) {
@@ -132,16 +139,6 @@ async fn resolve(
             }
         },
     };
-    let found = state
-        .store
-        .load_call(key_hash, installation_id.as_deref().unwrap_or_default())
-        .await
-        .map_err(|e| Box::new(crate::error::ApiError::from(e).into_response()))?;
-    let (key, installation) = match found {
-        Some(found) => (Some(found.key), found.installation),
-        None => (None, None),
-    };
-    let key = valid_key(key).map_err(|error| Box::new(unauthorized(error)))?;
     let Some(installation_id) = installation_id else {
         return Ok(Err(refusal(
             "invalid_parameters",
@@ -167,16 +164,11 @@ async fn resolve(
             ),
         )));
     };
-    let read_only = if key.read_only {
-        Some(
-            "this API key is read-only; use a key created without --read-only to write".to_string(),
-        )
-    } else {
-        installation_read_only(&installation)
-    };
     Ok(Ok(Access {
         key_id: Some(key.id.clone()),
-        read_only,
+        read_only: key
+            .read_only_reason()
+            .or_else(|| installation.read_only_reason()),
         confirm_writes: key.confirm_writes,
         tools,
         installation,
@@ -188,12 +180,15 @@ fn refusal(code: &'static str, message: String) -> Refusal {
     Refusal { code, message }
 }
 
+/// The error as an HTTP answer; a 401 also names the scheme (`WWW-Authenticate`).
 fn unauthorized(error: crate::error::ApiError) -> Response {
     let mut response = error.into_response();
-    response.headers_mut().insert(
-        axum::http::header::WWW_AUTHENTICATE,
-        axum::http::HeaderValue::from_static("Bearer realm=\"spokes\""),
-    );
+    if response.status() == axum::http::StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"spokes\""),
+        );
+    }
     response
 }
 

@@ -503,22 +503,17 @@ pub async fn call_method(
 /// Refuses a write (`what` says which) with a read-only key or on a read-only installation,
 /// before anything is sent to HubSpot, saying how to lift the restriction.
 fn refuse_read_only(key: &ApiKey, installation: &Installation, what: &str) -> ApiResult<()> {
-    let message = if key.read_only {
-        format!(
-            "{what}, and this API key is read-only; use a key created without `--read-only` \
-             (`spokes keys create`) to write"
-        )
-    } else if installation.read_only {
-        format!(
-            "{what}, and installation `{id}` is read-only; PATCH \
-             /v1/accounts/{account}/connectors/{id} with {{\"read_only\": false}} to allow writes",
-            id = installation.id,
-            account = installation.account_id,
-        )
-    } else {
-        return Ok(());
-    };
-    Err(ApiError::new(StatusCode::FORBIDDEN, "read_only", message))
+    match key
+        .read_only_reason()
+        .or_else(|| installation.read_only_reason())
+    {
+        Some(why) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "read_only",
+            format!("{what}, and {why}"),
+        )),
+        None => Ok(()),
+    }
 }
 
 pub fn unknown_method(id: &str) -> ApiError {

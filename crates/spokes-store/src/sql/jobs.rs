@@ -137,6 +137,8 @@ pub(crate) async fn claim<DB: Backend>(
     if kinds.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
+    // One transaction: one turn of SQLite's write lock for both statements.
+    let mut tx = pool.begin().await?;
     // A job whose worker died on its last attempt is not run again: it failed.
     sql::<DB>(
         "UPDATE jobs SET state = 'failed', finished_at = $1, lease_until = NULL, \
@@ -145,7 +147,7 @@ pub(crate) async fn claim<DB: Backend>(
     )
     .bind(now)
     .bind(LEASE_EXPIRED_ON_LAST_ATTEMPT)
-    .execute(pool)
+    .execute(&mut tx)
     .await?;
     let kinds = serde_json::to_string(kinds).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut jobs = sql::<DB>(DB::CLAIM_JOBS)
@@ -154,11 +156,12 @@ pub(crate) async fn claim<DB: Backend>(
         .bind(owner)
         .bind(now.saturating_add(lease_ms))
         .bind(i64::from(limit))
-        .fetch_all(pool)
+        .fetch_all(&mut tx)
         .await?
         .iter()
         .map(rows::job)
         .collect::<StoreResult<Vec<_>>>()?;
+    tx.commit().await?;
     // RETURNING does not keep the subquery's order.
     jobs.sort_by(|a, b| (a.run_at, &a.id).cmp(&(b.run_at, &b.id)));
     Ok(jobs)
