@@ -87,24 +87,12 @@ enum Answer<T> {
     Failed(MethodError),
 }
 
-/// What a successful answer's body is read as: a JSON tree, or a page whose records pass
-/// through as HubSpot wrote them ([`pages::RawPage`]).
-trait Decode: Sized {
-    /// `None` when the body is not what HubSpot sends.
-    fn decode(body: &[u8]) -> Option<Self>;
-    /// An empty body, or a lookup that found nothing.
-    fn null() -> Self;
-}
+/// What a successful answer's body is read as: a JSON tree (`Value`), or a page whose records
+/// pass through as HubSpot wrote them ([`pages::RawPage`]); `Default` is an empty body, or a
+/// lookup that found nothing.
+trait Answered: serde::de::DeserializeOwned + Default {}
 
-impl Decode for Value {
-    fn decode(body: &[u8]) -> Option<Self> {
-        serde_json::from_slice(body).ok()
-    }
-
-    fn null() -> Self {
-        Value::Null
-    }
-}
+impl<T: serde::de::DeserializeOwned + Default> Answered for T {}
 
 /// A request that could not be completed; `maybe_acted` when HubSpot may have received it.
 struct Transport {
@@ -234,7 +222,7 @@ impl ApiClient {
 
     /// One request, retried when that is safe: reads on any transient failure, writes only
     /// when HubSpot cannot have acted (the connection was refused, or a 429).
-    async fn send<T: Decode>(
+    async fn send<T: Answered>(
         &self,
         method: &MethodDef,
         outgoing: &Outgoing,
@@ -263,7 +251,7 @@ impl ApiClient {
         match result {
             Ok(value) => Ok(value),
             Err(Retry::Answered(error)) if method.absent_is_null && error.code == "not_found" => {
-                Ok(T::null())
+                Ok(T::default())
             }
             Err(Retry::Answered(error)) => Err(error),
             Err(Retry::Transport(t)) if method.writes && t.maybe_acted => {
@@ -276,7 +264,7 @@ impl ApiClient {
         }
     }
 
-    async fn send_once<T: Decode>(
+    async fn send_once<T: Answered>(
         &self,
         method: &MethodDef,
         outgoing: &Outgoing,
@@ -346,13 +334,16 @@ impl ApiClient {
             )));
         }
         if bytes.is_empty() {
-            return Ok(Answer::Ok(T::null()));
+            return Ok(Answer::Ok(T::default()));
         }
-        T::decode(&bytes).map(Answer::Ok).ok_or_else(|| Transport {
-            maybe_acted: true,
-            kind: "body",
-            message: "HubSpot answered with a body that is not JSON".into(),
-        })
+        serde_json::from_slice::<T>(&bytes)
+            .ok()
+            .map(Answer::Ok)
+            .ok_or_else(|| Transport {
+                maybe_acted: true,
+                kind: "body",
+                message: "HubSpot answered with a body that is not JSON".into(),
+            })
     }
 
     /// The URL and JSON body of `method` for `input`, on the page after `after`.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::window::{self, Cursor};
-use super::{ApiClient, Caller, Decode, MethodError, MethodInput, split_page};
+use super::{ApiClient, Caller, MethodError, MethodInput, split_page};
 use crate::catalogue::{Data, MethodDef, Pager, Paging};
 
 /// The records of one page: parsed, or as HubSpot wrote them when Spokes only passes them
@@ -79,7 +79,7 @@ impl Records {
 
 /// A page of HubSpot's v3 shape with its records left as written: `results` and
 /// `paging.next.after`.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawPage {
     #[serde(default)]
     results: Vec<Box<RawValue>>,
@@ -95,19 +95,6 @@ struct RawPaging {
 #[derive(Deserialize)]
 struct RawNext {
     after: Option<Value>,
-}
-
-impl Decode for RawPage {
-    fn decode(body: &[u8]) -> Option<Self> {
-        serde_json::from_slice(body).ok()
-    }
-
-    fn null() -> Self {
-        Self {
-            results: Vec::new(),
-            paging: None,
-        }
-    }
 }
 
 impl RawPage {
@@ -315,7 +302,7 @@ mod tests {
 
     #[test]
     fn raw_records_are_one_line_each_as_written() {
-        let page = RawPage::decode(
+        let page = serde_json::from_slice::<RawPage>(
             br#"{"results": [{"id": "1", "properties": {"note": "a\nb"}},
                 {
                   "id": "2"
