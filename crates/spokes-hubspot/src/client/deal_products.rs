@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::{ApiClient, Caller, MethodError, MethodInput, MethodOutput, Outgoing};
+use super::{ApiClient, Caller, MethodError, MethodInput, MethodOutput, Outgoing, id_text};
 use crate::catalogue::{ApiPath, Family, MethodDef};
 
 /// HubSpot's largest page of one record's associations (v4).
@@ -41,8 +41,8 @@ impl ApiClient {
             .await?
             .into_iter()
             .filter_map(|item| {
-                let product = text(&item["properties"]["hs_product_id"])?;
-                Some((text(&item["id"])?, product))
+                let product = id_text(&item["properties"]["hs_product_id"])?;
+                Some((id_text(&item["id"])?, product))
             })
             .filter(|(_, product)| !product.trim().is_empty())
             .collect();
@@ -65,7 +65,7 @@ impl ApiClient {
             .batch_read(method, "products", &product_ids, &json!(properties), caller)
             .await?
             .into_iter()
-            .filter_map(|product| Some((text(&product["id"])?, product)))
+            .filter_map(|product| Some((id_text(&product["id"])?, product)))
             .collect();
         let data = product_ids
             .iter()
@@ -113,9 +113,9 @@ impl ApiClient {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter_map(|a| text(&a["toObjectId"])),
+                    .filter_map(|a| id_text(&a["toObjectId"])),
             );
-            match text(&page["paging"]["next"]["after"]) {
+            match id_text(&page["paging"]["next"]["after"]) {
                 // A cursor that does not move would page forever.
                 Some(next) if Some(&next) != after.as_ref() => after = Some(next),
                 _ => return Ok(ids),
@@ -153,14 +153,5 @@ impl ApiClient {
             }
         }
         Ok(records)
-    }
-}
-
-/// An id as text (HubSpot gives association ids as numbers, record ids as strings).
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }

@@ -457,6 +457,16 @@ impl ApiClient {
     }
 }
 
+/// An id or a cursor as text: HubSpot gives association ids and some cursors as numbers,
+/// record ids as strings.
+fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// Why an attempt failed, and whether another one is safe.
 enum Retry {
     Answered(MethodError),
@@ -511,17 +521,12 @@ fn split_page(method: &MethodDef, answer: Value, since: Option<i64>) -> MethodOu
         };
         return MethodOutput { data, next: None };
     }
-    let text = |v: &Value| {
-        v.as_str()
-            .map(str::to_owned)
-            .or_else(|| v.as_i64().map(|n| n.to_string()))
-    };
     let mut next = match shape.pager {
-        Pager::After => text(&answer["paging"]["next"]["after"]),
+        Pager::After => id_text(&answer["paging"]["next"]["after"]),
         Pager::Offset { next, has_more, .. } => answer[has_more]
             .as_bool()
             .unwrap_or(false)
-            .then(|| text(&answer[next]))
+            .then(|| id_text(&answer[next]))
             .flatten(),
     };
     let mut records = match answer {

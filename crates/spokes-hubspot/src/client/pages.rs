@@ -12,7 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::window::{self, Cursor};
-use super::{ApiClient, Caller, MethodError, MethodInput, split_page};
+use super::{ApiClient, Caller, MethodError, MethodInput, id_text, split_page};
 use crate::catalogue::{Data, MethodDef, Pager, Paging};
 
 /// The records of one page: parsed, or as HubSpot wrote them when Spokes only passes them
@@ -99,11 +99,7 @@ struct RawNext {
 
 impl RawPage {
     fn next(&self) -> Option<String> {
-        let after = self.paging.as_ref()?.next.as_ref()?.after.as_ref()?;
-        after
-            .as_str()
-            .map(str::to_owned)
-            .or_else(|| after.as_i64().map(|n| n.to_string()))
+        id_text(self.paging.as_ref()?.next.as_ref()?.after.as_ref()?)
     }
 }
 
