@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use spokes_core::{Clock, ConnectorSetup, Secret, SystemClock};
-use spokes_server::{AppState, DEFAULT_FAILURE_PAGE, ServerConfig};
+use spokes_server::{AppState, ServerConfig};
 use spokes_store::testing::{TempDir, test_database_url, test_key_ring};
 
 const SECRET: &str = "benchmark-app-secret";
@@ -78,21 +78,9 @@ async fn main() {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let config = ServerConfig {
-        public_url: base.clone(),
-        allowed_return_origins: vec![],
-        allow_loopback_return_urls: true,
-        admin_password: None,
-        refuse_test_accounts: false,
-        refuse_shared_portals: false,
-        refresh_margin: Duration::from_secs(300),
-        failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
-        events: None,
-        // Nothing here calls HubSpot.
-        hubspot: spokes_hubspot::HubSpotConfig::pointing_at("http://127.0.0.1:9"),
-        sweep_interval: Duration::from_secs(600),
-        console_secret: Secret::from("bench"),
-    };
+    // Nothing here calls HubSpot.
+    let hubspot = spokes_hubspot::HubSpotConfig::pointing_at("http://127.0.0.1:9");
+    let config = ServerConfig::local(base.clone(), hubspot, Secret::from("bench"));
     let state = AppState::new(config, store.clone(), Arc::new(SystemClock));
     tokio::spawn(spokes_server::serve(
         listener,

@@ -65,6 +65,25 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// A server for this machine (tests, benchmarks): loopback return URLs allowed, no
+    /// password, no events, nothing refused, the default failure page and intervals.
+    pub fn local(public_url: String, hubspot: HubSpotConfig, console_secret: Secret) -> Self {
+        Self {
+            public_url,
+            allowed_return_origins: Vec::new(),
+            allow_loopback_return_urls: true,
+            admin_password: None,
+            refuse_test_accounts: false,
+            refuse_shared_portals: false,
+            refresh_margin: Duration::from_secs(300),
+            failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
+            events: None,
+            hubspot,
+            sweep_interval: Duration::from_secs(600),
+            console_secret,
+        }
+    }
+
     pub fn callback_url(&self) -> String {
         format!(
             "{}{}",

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use hubspot_sim::SimConfig;
 use serde_json::{Value, json};
 use spokes_core::{ApiKey, ExposeSecret, SystemClock};
-use spokes_server::{AppState, DEFAULT_FAILURE_PAGE, ServerConfig};
+use spokes_server::{AppState, ServerConfig};
 use spokes_store::testing::{TempDir, test_key_ring};
 use tokio::net::TcpListener;
 
@@ -106,20 +106,7 @@ fn start_spokes(
     hubspot: spokes_hubspot::HubSpotConfig,
 ) {
     let public_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let config = ServerConfig {
-        public_url,
-        allowed_return_origins: vec![],
-        allow_loopback_return_urls: true,
-        admin_password: None,
-        refuse_test_accounts: false,
-        refuse_shared_portals: false,
-        refresh_margin: Duration::from_secs(300),
-        failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
-        events: None,
-        hubspot,
-        sweep_interval: Duration::from_secs(600),
-        console_secret: spokes_core::Secret::from("bench"),
-    };
+    let config = ServerConfig::local(public_url, hubspot, spokes_core::Secret::from("bench"));
     let state = AppState::new(config, store, Arc::new(SystemClock));
     tokio::spawn(spokes_server::serve(
         listener,

@@ -31,7 +31,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use spokes_core::{ApiKey, ManualClock};
 use spokes_engine::EventsConfig;
-use spokes_server::{AppState, DEFAULT_FAILURE_PAGE, ServerConfig};
+use spokes_server::{AppState, ServerConfig};
 use spokes_store::Store;
 use spokes_store::testing::{TempDir, test_database_url, test_key_ring};
 use tokio::net::TcpListener;
@@ -229,18 +229,15 @@ impl TestEnv {
             outage = Some(switch);
         }
         let config = ServerConfig {
-            public_url: base.clone(),
             allowed_return_origins: options.allowed_return_origins,
-            allow_loopback_return_urls: true,
-            admin_password: None,
             refuse_test_accounts: options.refuse_test_accounts,
-            refuse_shared_portals: false,
-            refresh_margin: Duration::from_secs(300),
-            failure_page_template: DEFAULT_FAILURE_PAGE.to_string(),
             events: options.events,
-            hubspot,
             sweep_interval: options.sweep_interval.unwrap_or(Duration::from_secs(600)),
-            console_secret: spokes_core::Secret::from("test-console-secret"),
+            ..ServerConfig::local(
+                base.clone(),
+                hubspot,
+                spokes_core::Secret::from("test-console-secret"),
+            )
         };
         let clock = ManualClock::starting_now();
         let env = Self {
