@@ -116,7 +116,11 @@ impl TokenManager {
             return Ok(tokens.access_token.clone());
         }
         let id = installation.id.as_str();
-        if let Some(token) = self.fresh_stored(id).await? {
+        // Tokens just read and stale need no second read here: the one under the lock below
+        // sees a refresh made meanwhile.
+        if stored.is_none()
+            && let Some(token) = self.fresh_stored(id).await?
+        {
             return Ok(token);
         }
         let local = self.local_lock(id);
