@@ -135,15 +135,21 @@ pub(crate) fn insert_error(
 // --- row decoders
 
 pub(crate) fn api_key(row: &impl RowExt) -> StoreResult<ApiKey> {
+    api_key_prefixed(row, "")
+}
+
+/// An API key whose columns are named `<prefix><column>` (in a join).
+pub(crate) fn api_key_prefixed(row: &impl RowExt, prefix: &str) -> StoreResult<ApiKey> {
+    let column = |name: &str| format!("{prefix}{name}");
     Ok(ApiKey {
-        id: row.text("id")?,
-        name: row.text("name")?,
-        key_hash: row.text("key_hash")?,
-        account_id: row.opt_text("account_id")?,
-        read_only: row.flag("read_only")?,
-        confirm_writes: row.flag("confirm_writes")?,
-        created_at: row.int("created_at")?,
-        revoked_at: row.opt_int("revoked_at")?,
+        id: row.text(&column("id"))?,
+        name: row.text(&column("name"))?,
+        key_hash: row.text(&column("key_hash"))?,
+        account_id: row.opt_text(&column("account_id"))?,
+        read_only: row.flag(&column("read_only"))?,
+        confirm_writes: row.flag(&column("confirm_writes"))?,
+        created_at: row.int(&column("created_at"))?,
+        revoked_at: row.opt_int(&column("revoked_at"))?,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Installations: create, read, list, the read-only flag, delete.
 
 use spokes_core::clock::UnixMillis;
-use spokes_core::{ApiKey, Installation};
+use spokes_core::Installation;
 use sqlx::Pool;
 
 use crate::backend::{Backend, sql};
@@ -70,7 +70,7 @@ pub(crate) async fn get_installation<DB: Backend>(
 }
 
 /// The key and the installation with its tokens in one query: the key's columns are
-/// prefixed `key_`, the installation's are its own (all NULL when it does not exist).
+/// prefixed `key_`, the installation's are its own, all of them (NULL when it does not exist).
 pub(crate) async fn load_call<DB: Backend>(
     pool: &Pool<DB>,
     keys: &KeyRing,
@@ -78,13 +78,10 @@ pub(crate) async fn load_call<DB: Backend>(
     installation_id: &str,
 ) -> StoreResult<Option<KeyAndInstallation>> {
     let Some(row) = sql::<DB>(
-        "SELECT k.id AS key_id, k.name AS key_name, k.account_id AS key_account_id, \
-         k.read_only AS key_read_only, k.confirm_writes AS key_confirm_writes, \
-         k.created_at AS key_created_at, k.revoked_at AS key_revoked_at, \
-         i.id, i.account_id, i.connector, i.name, i.properties, i.status, i.portal, \
-         i.last_error, i.token_expires_at, i.auth_version, i.read_only, i.created_at, \
-         i.updated_at, \
-         i.access_token_sealed, i.refresh_token_sealed, i.token_client_id \
+        "SELECT k.id AS key_id, k.name AS key_name, k.key_hash AS key_key_hash, \
+         k.account_id AS key_account_id, k.read_only AS key_read_only, \
+         k.confirm_writes AS key_confirm_writes, k.created_at AS key_created_at, \
+         k.revoked_at AS key_revoked_at, i.* \
          FROM api_keys k LEFT JOIN installations i ON i.id = $2 WHERE k.key_hash = $1",
     )
     .bind(key_hash)
@@ -94,16 +91,7 @@ pub(crate) async fn load_call<DB: Backend>(
     else {
         return Ok(None);
     };
-    let key = ApiKey {
-        id: row.text("key_id")?,
-        name: row.text("key_name")?,
-        key_hash: key_hash.to_string(),
-        account_id: row.opt_text("key_account_id")?,
-        read_only: row.flag("key_read_only")?,
-        confirm_writes: row.flag("key_confirm_writes")?,
-        created_at: row.int("key_created_at")?,
-        revoked_at: row.opt_int("key_revoked_at")?,
-    };
+    let key = rows::api_key_prefixed(&row, "key_")?;
     let installation = match row.opt_text("id")? {
         Some(id) => Some((rows::installation(&row)?, rows::tokens(&row, keys, &id)?)),
         None => None,
