@@ -1,7 +1,7 @@
 //! Installations: create, read, list, the read-only flag, delete.
 
-use spokes_core::clock::UnixMillis;
 use spokes_core::Installation;
+use spokes_core::clock::UnixMillis;
 use sqlx::Pool;
 
 use crate::backend::{Backend, sql};
