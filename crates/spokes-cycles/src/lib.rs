@@ -1,0 +1,9 @@
+//! Cycle templates: the document a partner builds once (`template`), and the pure work on it
+//! that needs no database or network.
+
+pub mod template;
+
+pub use template::{
+    ErrorPolicy, FinalAction, Mapping, Mappings, Operator, Source, Step, Template, Trigger,
+    Variable,
+};
