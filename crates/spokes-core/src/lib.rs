@@ -2,6 +2,7 @@
 //! tokens, URL checks, the outbound HTTP client builder). No I/O is performed here.
 
 pub mod clock;
+pub mod cycles;
 pub mod http;
 pub mod model;
 pub mod secret;
@@ -9,5 +10,6 @@ pub mod token;
 pub mod urls;
 
 pub use clock::{Clock, ManualClock, SystemClock, format_rfc3339};
+pub use cycles::*;
 pub use model::*;
 pub use secret::{ExposeSecret, Secret};

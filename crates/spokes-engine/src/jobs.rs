@@ -31,7 +31,16 @@ pub trait JobHandler: Send + Sync + 'static {
 
     /// Runs one job. The message of an error becomes the job's `last_error`: never put a
     /// secret in it.
-    async fn run(&self, job: &Job) -> Result<(), JobError>;
+    async fn run(&self, job: &Job) -> Result<Progress, JobError>;
+}
+
+/// How far a job got when its run ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Done,
+    /// The job waits (a delay, a retry it counts itself) and runs again at this time; the
+    /// run does not count as a failed attempt.
+    ContinueAt(UnixMillis),
 }
 
 /// Why a job's run failed, and whether it is worth another attempt.
@@ -162,6 +171,8 @@ pub struct WorkerTick {
     pub done: usize,
     /// Failed transiently (or panicked) and queued again.
     pub retried: usize,
+    /// Queued again by their handler, to run later ([`Progress::ContinueAt`]).
+    pub continued: usize,
     /// Failed for good: a permanent error, or the last attempt.
     pub failed: usize,
     /// The outcome was not recorded: the lease was taken over, or the store failed. The job
@@ -173,6 +184,7 @@ impl WorkerTick {
     fn add(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Done => self.done += 1,
+            Outcome::Continued => self.continued += 1,
             Outcome::Retried => self.retried += 1,
             Outcome::Failed => self.failed += 1,
             Outcome::Lost => self.lost += 1,
@@ -183,6 +195,7 @@ impl WorkerTick {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Done,
+    Continued,
     Retried,
     Failed,
     Lost,
@@ -192,6 +205,7 @@ impl Outcome {
     fn as_str(self) -> &'static str {
         match self {
             Outcome::Done => "done",
+            Outcome::Continued => "continued",
             Outcome::Retried => "retried",
             Outcome::Failed => "failed",
             Outcome::Lost => "lost",
@@ -201,7 +215,7 @@ impl Outcome {
 
 /// How a handler's run ended, as the supervisor saw it.
 enum Ran {
-    Finished(Result<Result<(), JobError>, JoinError>),
+    Finished(Result<Result<Progress, JobError>, JoinError>),
     LeaseLost,
 }
 
@@ -425,7 +439,7 @@ impl Inner {
 
     /// Waits for the handler, extending the lease every heartbeat interval. A lease taken
     /// over by another worker stops the handler: that worker runs the job now.
-    async fn supervise(&self, job: &Job, mut task: JoinHandle<Result<(), JobError>>) -> Ran {
+    async fn supervise(&self, job: &Job, mut task: JoinHandle<Result<Progress, JobError>>) -> Ran {
         let every = self.config.heartbeat_every();
         let mut ticks = tokio::time::interval_at(Instant::now() + every, every);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -452,10 +466,25 @@ impl Inner {
         }
     }
 
-    async fn record(&self, job: &Job, result: Result<Result<(), JobError>, JoinError>) -> Outcome {
+    async fn record(
+        &self,
+        job: &Job,
+        result: Result<Result<Progress, JobError>, JoinError>,
+    ) -> Outcome {
         let now = self.clock.now_ms();
         let (error, retry_at) = match result {
-            Ok(Ok(())) => {
+            Ok(Ok(Progress::ContinueAt(at))) => {
+                return match self.store.release_job(&job.id, &self.owner, at).await {
+                    Ok(true) => {
+                        tracing::debug!(run_at = at, "job continues later");
+                        self.wake_at(at);
+                        Outcome::Continued
+                    }
+                    Ok(false) => self.lost(None),
+                    Err(err) => self.lost(Some(&err)),
+                };
+            }
+            Ok(Ok(Progress::Done)) => {
                 return match self.store.complete_job(&job.id, &self.owner, now).await {
                     Ok(true) => {
                         tracing::debug!("job done");
@@ -492,8 +521,7 @@ impl Inner {
             Ok(true) => match retry_at {
                 Some(at) => {
                     tracing::warn!(error, retry_at = at, "job failed; it will be retried");
-                    let mut next = lock(&self.next_retry);
-                    *next = Some(next.map_or(at, |n| n.min(at)));
+                    self.wake_at(at);
                     Outcome::Retried
                 }
                 None => {
@@ -517,6 +545,12 @@ impl Inner {
             ),
         }
         Outcome::Lost
+    }
+
+    /// Makes an idle worker wake at `at` for a job it queued again.
+    fn wake_at(&self, at: UnixMillis) {
+        let mut next = lock(&self.next_retry);
+        *next = Some(next.map_or(at, |n| n.min(at)));
     }
 
     /// How long an idle worker waits: the poll interval, or less for a retry it scheduled.

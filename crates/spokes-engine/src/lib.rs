@@ -15,7 +15,7 @@ pub mod webhook_events;
 
 pub use consent::{Consent, ConsentOutcome, ConsentPolicy};
 pub use events::{EventDeliverer, EventKind, Events, EventsConfig};
-pub use jobs::{JobError, JobHandler, RetryBackoff, Worker, WorkerConfig, WorkerTick};
+pub use jobs::{JobError, JobHandler, Progress, RetryBackoff, Worker, WorkerConfig, WorkerTick};
 pub use methods::Methods;
 pub use sweep::Sweeper;
 pub use tokens::{TokenError, TokenManager};

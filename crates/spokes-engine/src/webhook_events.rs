@@ -10,7 +10,7 @@ use serde_json::Value;
 use spokes_core::Job;
 use spokes_store::Store;
 
-use crate::jobs::{JobError, JobHandler};
+use crate::jobs::{JobError, JobHandler, Progress};
 
 /// The kind of the jobs the inbox queues for HubSpot's events.
 pub const HUBSPOT_EVENT_JOB: &str = "hubspot.webhook_event";
@@ -31,7 +31,7 @@ impl JobHandler for HubSpotEventRouter {
         HUBSPOT_EVENT_JOB
     }
 
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
+    async fn run(&self, job: &Job) -> Result<Progress, JobError> {
         // The inbox checked the shape before queueing; a payload that still does not parse
         // cannot get better by waiting.
         let event: Value = serde_json::from_str(&job.payload)
@@ -63,6 +63,6 @@ impl JobHandler for HubSpotEventRouter {
             "HubSpot webhook event routed"
         );
         metrics::counter!("spokes_webhook_events_routed_total", "outcome" => outcome).increment(1);
-        Ok(())
+        Ok(Progress::Done)
     }
 }

@@ -20,7 +20,9 @@ mod store;
 pub mod testing;
 
 pub use seal::KeyRing;
-pub use store::{AuthState, KeyAndInstallation, ResealBatch, ResealCursor, Store, StoreResult};
+pub use store::{
+    AuthState, KeyAndInstallation, ResealBatch, ResealCursor, Store, StoreResult, TransactionWrite,
+};
 
 /// Everything that can go wrong in the store. Messages never contain secrets or key material.
 #[derive(Debug, thiserror::Error)]

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, EnqueueOutcome,
-    IdempotencyClaim, Installation, InstallationStatus, Job, LastError, McpCall, NewJob,
-    OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, SweepCounts, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, Cycle,
+    EnqueueOutcome, IdempotencyClaim, Incident, Installation, InstallationStatus, Job, LastError,
+    McpCall, NewJob, OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, StepState,
+    SweepCounts, TemplateRecord, TokenSet, Transaction, TransactionFilter, TransactionStep,
 };
 
 use crate::StoreError;
@@ -50,6 +51,35 @@ pub struct ResealBatch {
     pub skipped: u64,
     /// Where the next batch continues; `None` when this pass has visited every sealed column.
     pub next: Option<ResealCursor>,
+}
+
+/// A transaction's new state and what is written with it (see [`Store::save_transaction`]).
+#[derive(Debug)]
+pub struct TransactionWrite<'a> {
+    pub transaction: &'a Transaction,
+    /// The record of the step just run.
+    pub step: Option<&'a TransactionStep>,
+    pub incident: Option<&'a Incident>,
+    /// An event for the partner (the error webhook), delivered through the outbox.
+    pub event: Option<&'a OutboxEvent>,
+    /// Pauses the transaction's cycle (an error policy's `pause`).
+    pub pause_cycle: bool,
+    /// A job to run the transaction again (a retry from the API).
+    pub job: Option<&'a NewJob>,
+}
+
+impl<'a> TransactionWrite<'a> {
+    /// The new state alone.
+    pub fn state(transaction: &'a Transaction) -> Self {
+        Self {
+            transaction,
+            step: None,
+            incident: None,
+            event: None,
+            pause_cycle: false,
+            job: None,
+        }
+    }
 }
 
 /// What [`Store::load_call`] read: a key (maybe revoked) and the installation it was asked
@@ -289,6 +319,65 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<usize>;
     /// Forgets events received before `received_before`; how many.
     async fn sweep_webhook_events(&self, received_before: UnixMillis) -> StoreResult<u64>;
+
+    // --- templates, cycles and transactions (see `src/sql/cycles.rs`)
+    /// `StoreError::Conflict` when the id is taken.
+    async fn create_template(&self, template: &TemplateRecord) -> StoreResult<()>;
+    async fn get_template(&self, id: &str) -> StoreResult<Option<TemplateRecord>>;
+    /// Oldest first.
+    async fn list_templates(&self) -> StoreResult<Vec<TemplateRecord>>;
+    /// Writes name, document and updated_at; false when the template does not exist.
+    async fn update_template(&self, template: &TemplateRecord) -> StoreResult<bool>;
+    async fn delete_template(&self, id: &str) -> StoreResult<bool>;
+    /// Stores the cycle with its installations. `StoreError::NotFound` when the account does
+    /// not exist.
+    async fn create_cycle(&self, cycle: &Cycle) -> StoreResult<()>;
+    async fn get_cycle(&self, id: &str) -> StoreResult<Option<Cycle>>;
+    /// The account's cycles, oldest first.
+    async fn list_cycles(&self, account_id: &str) -> StoreResult<Vec<Cycle>>;
+    /// The active cycles that run with this installation.
+    async fn active_cycles_of_installation(&self, installation_id: &str)
+    -> StoreResult<Vec<Cycle>>;
+    /// Writes the cycle's changeable columns (not its account, template or installations)
+    /// and enqueues `jobs` in the same transaction. False when the cycle does not exist.
+    async fn update_cycle(&self, cycle: &Cycle, jobs: &[NewJob]) -> StoreResult<bool>;
+    /// Deletes the cycle with its transactions, states and incidents.
+    async fn delete_cycle(&self, id: &str) -> StoreResult<bool>;
+    /// A polling step's state; the default when it never ran.
+    async fn get_step_state(&self, cycle_id: &str, step_id: &str) -> StoreResult<StepState>;
+    /// Stores each transaction whose `item_key` the cycle has not had before, with its job;
+    /// then `state` (cycle id, step id, state) and the `then` jobs; all in one transaction.
+    /// The ids of the transactions stored.
+    async fn queue_transactions(
+        &self,
+        transactions: &[(Transaction, NewJob)],
+        state: Option<(&str, &str, &StepState)>,
+        then: &[NewJob],
+    ) -> StoreResult<Vec<String>>;
+    async fn get_transaction(&self, id: &str) -> StoreResult<Option<Transaction>>;
+    /// The cycle's transactions, newest first.
+    async fn list_transactions(
+        &self,
+        cycle_id: &str,
+        filter: &TransactionFilter,
+    ) -> StoreResult<Vec<Transaction>>;
+    /// Writes a transaction's new state with what came with it, in one transaction. False
+    /// when the transaction no longer exists.
+    async fn save_transaction(&self, write: &TransactionWrite<'_>) -> StoreResult<bool>;
+    /// What each step of the transaction did, in order.
+    async fn list_transaction_steps(
+        &self,
+        transaction_id: &str,
+    ) -> StoreResult<Vec<TransactionStep>>;
+    /// The cycle's incidents, newest first.
+    async fn list_incidents(&self, cycle_id: &str, limit: u32) -> StoreResult<Vec<Incident>>;
+    /// Deletes finished transactions: successful and cancelled ones finished before
+    /// `finished_before`, failed and unknown ones before `errored_before`; how many.
+    async fn sweep_transactions(
+        &self,
+        finished_before: UnixMillis,
+        errored_before: UnixMillis,
+    ) -> StoreResult<u64>;
 
     // --- master key rotation
     /// The master-key fingerprint recorded in `meta`: the key every value was sealed with when

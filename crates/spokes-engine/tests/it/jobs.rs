@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use spokes_core::{Clock as _, JobState};
-use spokes_engine::{JobError, WorkerConfig, WorkerTick};
+use spokes_engine::{JobError, Progress, WorkerConfig, WorkerTick};
 
 use crate::support::{Counting, Gated, Harness, KIND, T0, config, within};
 
@@ -17,13 +17,14 @@ fn tick(claimed: usize, done: usize, retried: usize, failed: usize) -> WorkerTic
         retried,
         failed,
         lost: 0,
+        continued: 0,
     }
 }
 
 #[tokio::test]
 async fn a_job_that_succeeds_is_done() {
     let h = Harness::new().await;
-    let handler = Counting::new(|_| Ok(()));
+    let handler = Counting::new(|_| Ok(Progress::Done));
     let worker = h.worker(handler.clone(), config());
     h.enqueue("j1", 3).await;
 
@@ -110,7 +111,7 @@ async fn a_handler_that_panics_is_retried_not_lost() {
             run > 1,
             "the handler panics on its first run (expected by the test)"
         );
-        Ok(())
+        Ok(Progress::Done)
     });
     let worker = h.worker(handler.clone(), config());
     h.enqueue("j1", 3).await;
@@ -133,7 +134,7 @@ async fn a_handler_that_panics_is_retried_not_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_run_each_of_a_hundred_jobs_exactly_once() {
     let h = Harness::new().await;
-    let first = Counting::new(|_| Ok(()));
+    let first = Counting::new(|_| Ok(Progress::Done));
     let second = Counting::sharing(&first);
     let a = h.worker(first.clone(), config());
     let b = h.worker_on(h.second_store().await, second, config());
@@ -170,7 +171,7 @@ async fn a_slow_job_keeps_its_lease_by_heartbeating() {
     let h = Harness::new().await;
     let (slow, mut started) = Gated::new();
     let a = h.worker(slow.clone(), config());
-    let b = h.worker(Counting::new(|_| Ok(())), config());
+    let b = h.worker(Counting::new(|_| Ok(Progress::Done)), config());
     let mut heartbeats = a.last_heartbeat();
     h.enqueue("j1", 3).await;
 
@@ -246,7 +247,7 @@ async fn at_shutdown_a_job_still_running_after_the_grace_period_is_released() {
     assert!(stuck.run_at <= h.clock.now_ms());
 
     // Another worker takes it at once, without the clock moving.
-    let other = Counting::new(|_| Ok(()));
+    let other = Counting::new(|_| Ok(Progress::Done));
     let b = h.worker(other.clone(), config());
     assert_eq!(b.run_due().await.unwrap(), tick(1, 1, 0, 0));
     assert_eq!(h.job(&stuck.id).await.state, JobState::Done);
@@ -286,7 +287,7 @@ async fn the_waker_makes_an_idle_worker_claim_at_once() {
 #[tokio::test]
 async fn finished_jobs_are_swept_after_the_retention() {
     let h = Harness::new().await;
-    let worker = h.worker(Counting::new(|_| Ok(())), config());
+    let worker = h.worker(Counting::new(|_| Ok(Progress::Done)), config());
     h.enqueue("done", 3).await;
     assert_eq!(worker.run_due().await.unwrap(), tick(1, 1, 0, 0));
     h.enqueue("queued", 3).await;
@@ -304,7 +305,7 @@ async fn finished_jobs_are_swept_after_the_retention() {
 #[tokio::test]
 async fn a_worker_claims_only_the_kinds_it_has_handlers_for() {
     let h = Harness::new().await;
-    let worker = h.worker(Counting::new(|_| Ok(())), config());
+    let worker = h.worker(Counting::new(|_| Ok(Progress::Done)), config());
     assert_eq!(worker.kinds(), [KIND]);
     h.store
         .enqueue_job(&spokes_core::NewJob {
@@ -334,7 +335,7 @@ async fn a_worker_whose_lease_was_taken_over_records_nothing() {
             ..config()
         },
     );
-    let b = h.worker(Counting::new(|_| Ok(())), config());
+    let b = h.worker(Counting::new(|_| Ok(Progress::Done)), config());
     h.enqueue("j1", 3).await;
 
     let running = tokio::spawn(async move { a.run_due().await });

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use spokes_core::{Clock as _, Job, ManualClock, NewJob};
-use spokes_engine::{JobError, JobHandler, Worker, WorkerConfig};
+use spokes_engine::{JobError, JobHandler, Progress, Worker, WorkerConfig};
 use spokes_store::testing::{TempDir, test_database_url, test_key_ring};
 use spokes_store::{KeyRing, Store, connect};
 use tokio::sync::{Semaphore, mpsc};
@@ -94,11 +94,11 @@ pub fn config() -> WorkerConfig {
 /// panic.
 pub struct Counting {
     pub runs: Arc<Mutex<HashMap<String, u32>>>,
-    behave: fn(u32) -> Result<(), JobError>,
+    behave: fn(u32) -> Result<Progress, JobError>,
 }
 
 impl Counting {
-    pub fn new(behave: fn(u32) -> Result<(), JobError>) -> Arc<Self> {
+    pub fn new(behave: fn(u32) -> Result<Progress, JobError>) -> Arc<Self> {
         Arc::new(Self {
             runs: Arc::default(),
             behave,
@@ -123,7 +123,7 @@ impl JobHandler for Counting {
         KIND
     }
 
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
+    async fn run(&self, job: &Job) -> Result<Progress, JobError> {
         let run = {
             let mut runs = self.runs.lock().unwrap();
             let run = runs.entry(job.id.clone()).or_default();
@@ -158,14 +158,14 @@ impl JobHandler for Gated {
         KIND
     }
 
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
+    async fn run(&self, job: &Job) -> Result<Progress, JobError> {
         let _ = self.started.send(job.id.clone());
         self.gate
             .acquire()
             .await
             .map_err(|_| JobError::permanent("the gate was closed"))?
             .forget();
-        Ok(())
+        Ok(Progress::Done)
     }
 }
 

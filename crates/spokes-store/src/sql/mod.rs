@@ -8,6 +8,7 @@
 
 mod accounts;
 mod auth;
+mod cycles;
 mod idempotency;
 mod inbox;
 mod installations;
@@ -25,15 +26,16 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
-    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, EnqueueOutcome,
-    IdempotencyClaim, Installation, Job, LastError, McpCall, NewJob, OAuthState, OneTimeProblem,
-    OutboxEvent, SweepCounts, TokenSet,
+    Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, Cycle,
+    EnqueueOutcome, IdempotencyClaim, Incident, Installation, Job, LastError, McpCall, NewJob,
+    OAuthState, OneTimeProblem, OutboxEvent, StepState, SweepCounts, TemplateRecord, TokenSet,
+    Transaction, TransactionFilter, TransactionStep,
 };
 use sqlx::Pool;
 
 use crate::backend::{Backend, sql};
 use crate::seal::KeyRing;
-use crate::store::{ResealBatch, ResealCursor};
+use crate::store::{ResealBatch, ResealCursor, TransactionWrite};
 use crate::{AuthState, KeyAndInstallation, Store, StoreResult};
 
 /// A [`Store`] on a pool of either backend.
@@ -388,6 +390,103 @@ impl<DB: Backend> Store for SqlStore<DB> {
 
     async fn sweep_webhook_events(&self, received_before: UnixMillis) -> StoreResult<u64> {
         inbox::sweep(&self.pool, received_before).await
+    }
+
+    // --- templates, cycles and transactions
+
+    async fn create_template(&self, template: &TemplateRecord) -> StoreResult<()> {
+        cycles::create_template(&self.pool, template).await
+    }
+
+    async fn get_template(&self, id: &str) -> StoreResult<Option<TemplateRecord>> {
+        cycles::get_template(&self.pool, id).await
+    }
+
+    async fn list_templates(&self) -> StoreResult<Vec<TemplateRecord>> {
+        cycles::list_templates(&self.pool).await
+    }
+
+    async fn update_template(&self, template: &TemplateRecord) -> StoreResult<bool> {
+        cycles::update_template(&self.pool, template).await
+    }
+
+    async fn delete_template(&self, id: &str) -> StoreResult<bool> {
+        cycles::delete_template(&self.pool, id).await
+    }
+
+    async fn create_cycle(&self, cycle: &Cycle) -> StoreResult<()> {
+        cycles::create_cycle(&self.pool, cycle).await
+    }
+
+    async fn get_cycle(&self, id: &str) -> StoreResult<Option<Cycle>> {
+        cycles::get_cycle(&self.pool, id).await
+    }
+
+    async fn list_cycles(&self, account_id: &str) -> StoreResult<Vec<Cycle>> {
+        cycles::list_cycles(&self.pool, account_id).await
+    }
+
+    async fn active_cycles_of_installation(
+        &self,
+        installation_id: &str,
+    ) -> StoreResult<Vec<Cycle>> {
+        cycles::active_cycles_of_installation(&self.pool, installation_id).await
+    }
+
+    async fn update_cycle(&self, cycle: &Cycle, jobs: &[NewJob]) -> StoreResult<bool> {
+        cycles::update_cycle(&self.pool, cycle, jobs).await
+    }
+
+    async fn delete_cycle(&self, id: &str) -> StoreResult<bool> {
+        cycles::delete_cycle(&self.pool, id).await
+    }
+
+    async fn get_step_state(&self, cycle_id: &str, step_id: &str) -> StoreResult<StepState> {
+        cycles::get_step_state(&self.pool, cycle_id, step_id).await
+    }
+
+    async fn queue_transactions(
+        &self,
+        transactions: &[(Transaction, NewJob)],
+        state: Option<(&str, &str, &StepState)>,
+        then: &[NewJob],
+    ) -> StoreResult<Vec<String>> {
+        cycles::queue_transactions(&self.pool, transactions, state, then).await
+    }
+
+    async fn get_transaction(&self, id: &str) -> StoreResult<Option<Transaction>> {
+        cycles::get_transaction(&self.pool, id).await
+    }
+
+    async fn list_transactions(
+        &self,
+        cycle_id: &str,
+        filter: &TransactionFilter,
+    ) -> StoreResult<Vec<Transaction>> {
+        cycles::list_transactions(&self.pool, cycle_id, filter).await
+    }
+
+    async fn save_transaction(&self, write: &TransactionWrite<'_>) -> StoreResult<bool> {
+        cycles::save_transaction(&self.pool, write).await
+    }
+
+    async fn list_transaction_steps(
+        &self,
+        transaction_id: &str,
+    ) -> StoreResult<Vec<TransactionStep>> {
+        cycles::list_transaction_steps(&self.pool, transaction_id).await
+    }
+
+    async fn list_incidents(&self, cycle_id: &str, limit: u32) -> StoreResult<Vec<Incident>> {
+        cycles::list_incidents(&self.pool, cycle_id, limit).await
+    }
+
+    async fn sweep_transactions(
+        &self,
+        finished_before: UnixMillis,
+        errored_before: UnixMillis,
+    ) -> StoreResult<u64> {
+        cycles::sweep_transactions(&self.pool, finished_before, errored_before).await
     }
 
     // --- master key rotation

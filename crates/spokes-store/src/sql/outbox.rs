@@ -5,7 +5,7 @@ use spokes_core::clock::UnixMillis;
 use sqlx::Pool;
 
 use crate::StoreResult;
-use crate::backend::{Backend, sql};
+use crate::backend::{Backend, On, sql};
 use crate::rows;
 
 /// The columns of an outbox event, also for `RETURNING` in the backends' claim statements.
@@ -24,8 +24,9 @@ macro_rules! outbox_event_due {
 
 pub(crate) use {outbox_event_columns, outbox_event_due};
 
-pub(crate) async fn enqueue_event<DB: Backend>(
-    pool: &Pool<DB>,
+/// Runs on the pool or inside the caller's transaction (`&mut tx`).
+pub(crate) async fn enqueue_event<'e, DB: Backend>(
+    on: impl Into<On<'e, DB>>,
     event: &OutboxEvent,
 ) -> StoreResult<()> {
     sql::<DB>(concat!(
@@ -39,7 +40,7 @@ pub(crate) async fn enqueue_event<DB: Backend>(
     .bind(event.attempts)
     .bind(event.next_attempt_at)
     .bind(event.created_at)
-    .execute(pool)
+    .execute(on)
     .await
     .map_err(|e| {
         rows::insert_error(
