@@ -1,12 +1,17 @@
 //! Cycle templates: the document a partner builds once (`template`), and the pure work on it
 //! that needs no database or network.
 
+pub mod dates;
 pub mod decision;
+pub mod mapping;
 pub mod path;
+pub mod sandbox;
 pub mod template;
 
 pub use decision::decide;
+pub use mapping::{Context, MappingError, SystemValues, evaluate, evaluate_all};
 pub use path::{Path, PathError};
+pub use sandbox::{Sandbox, SandboxError};
 pub use template::{
     ErrorPolicy, FinalAction, Mapping, Mappings, Operator, Source, Step, Template, Trigger,
     Variable,
