@@ -43,6 +43,11 @@ pub fn format_instant(instant: Timestamp, format: Option<&str>) -> Result<Value,
     }
 }
 
+/// Whether `format` formats a time, for validation ahead of any run.
+pub fn check_format(format: &str) -> Result<(), String> {
+    format_instant(Timestamp::UNIX_EPOCH, Some(format)).map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -79,5 +84,7 @@ mod tests {
             json!("2024-05-01 10:00 UTC")
         );
         assert!(format_instant(instant, Some("%Y %")).is_err());
+        assert!(check_format("%d/%m/%Y").is_ok());
+        assert!(check_format("%Y-%").is_err());
     }
 }

@@ -1,13 +1,17 @@
 //! Cycle templates: the document a partner builds once (`template`), and the pure work on it
 //! that needs no database or network.
 
-pub mod dates;
+pub mod catalogue;
+mod dates;
 pub mod decision;
+mod graph;
 pub mod mapping;
 pub mod path;
 pub mod sandbox;
 pub mod template;
+pub mod validate;
 
+pub use catalogue::{HubSpotCatalogue, MethodCatalogue, MethodInfo, ParamInfo};
 pub use decision::decide;
 pub use mapping::{Context, MappingError, SystemValues, evaluate, evaluate_all};
 pub use path::{Path, PathError};
@@ -16,3 +20,4 @@ pub use template::{
     ErrorPolicy, FinalAction, Mapping, Mappings, Operator, Source, Step, Template, Trigger,
     Variable,
 };
+pub use validate::{Problem, required_scopes, validate};
