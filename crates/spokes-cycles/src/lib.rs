@@ -8,6 +8,7 @@ mod graph;
 pub mod mapping;
 pub mod path;
 pub mod sandbox;
+pub mod schema;
 pub mod template;
 pub mod validate;
 
@@ -16,6 +17,7 @@ pub use decision::decide;
 pub use mapping::{Context, MappingError, SystemValues, evaluate, evaluate_all};
 pub use path::{Path, PathError};
 pub use sandbox::{Sandbox, SandboxError};
+pub use schema::template_schema;
 pub use template::{
     ErrorPolicy, FinalAction, Mapping, Mappings, Operator, Source, Step, Template, Trigger,
     Variable,
