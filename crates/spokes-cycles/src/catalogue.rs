@@ -99,20 +99,26 @@ impl From<&MethodDef> for MethodInfo {
     }
 }
 
-/// Several catalogues as one: the first that knows a method answers for it.
-impl MethodCatalogue for [&dyn MethodCatalogue] {
+/// Two catalogues as one (HubSpot's and the utility connector's): the first that knows a
+/// method answers for it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Chain<A, B>(pub A, pub B);
+
+impl<A: MethodCatalogue, B: MethodCatalogue> MethodCatalogue for Chain<A, B> {
     fn method(&self, connector: &str, method: &str) -> Option<MethodInfo> {
-        self.iter().find_map(|c| c.method(connector, method))
+        self.0
+            .method(connector, method)
+            .or_else(|| self.1.method(connector, method))
     }
 
     fn has_connector(&self, connector: &str) -> bool {
-        self.iter().any(|c| c.has_connector(connector))
+        self.0.has_connector(connector) || self.1.has_connector(connector)
     }
 
     fn close_matches(&self, connector: &str, method: &str) -> Vec<String> {
-        self.iter()
-            .flat_map(|c| c.close_matches(connector, method))
-            .collect()
+        let mut close = self.0.close_matches(connector, method);
+        close.extend(self.1.close_matches(connector, method));
+        close
     }
 }
 
@@ -173,10 +179,19 @@ mod tests {
 
     #[test]
     fn catalogues_combine() {
-        let both: &[&dyn MethodCatalogue] = &[&HubSpotCatalogue, &Utility];
+        let both = Chain(HubSpotCatalogue, Utility);
         assert!(both.method("utility", "sleep").is_some());
         assert!(both.method(HUBSPOT, "contacts.get").is_some());
         assert!(both.has_connector("utility") && both.has_connector(HUBSPOT));
         assert!(!both.has_connector("salesforce"));
+
+        let template = serde_json::from_value(serde_json::json!({
+            "name": "both",
+            "trigger": {"kind": "webhook", "next": "nap"},
+            "steps": [{"kind": "method", "id": "nap", "connector": "utility", "method": "sleep"}]
+        }))
+        .unwrap();
+        assert_eq!(crate::validate(&template, &both), Ok(()));
+        assert!(crate::validate(&template, &HubSpotCatalogue).is_err());
     }
 }

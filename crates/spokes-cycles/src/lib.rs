@@ -12,7 +12,7 @@ pub mod schema;
 pub mod template;
 pub mod validate;
 
-pub use catalogue::{HubSpotCatalogue, MethodCatalogue, MethodInfo, ParamInfo};
+pub use catalogue::{Chain, HubSpotCatalogue, MethodCatalogue, MethodInfo, ParamInfo};
 pub use decision::decide;
 pub use mapping::{Context, MappingError, SystemValues, evaluate, evaluate_all};
 pub use path::{Path, PathError};

@@ -6,7 +6,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use crate::catalogue::{HUBSPOT, HubSpotCatalogue, MethodCatalogue, MethodInfo, ParamInfo};
+pub use crate::catalogue::{
+    Chain, HUBSPOT, HubSpotCatalogue, MethodCatalogue, MethodInfo, ParamInfo,
+};
 use crate::dates;
 use crate::graph::{Graph, TRIGGER};
 use crate::mapping::{SYSTEM_DATES, SYSTEM_NAMES};
