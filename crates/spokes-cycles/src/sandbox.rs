@@ -6,9 +6,14 @@
 //! memory first), the source cap, and MiniJinja's own limits (`range` of at most 100,000,
 //! string repetition of at most 100 MB, recursion depth). Without MiniJinja's
 //! `multi_template` feature `include`, `import` and `extends` are not even statements, and
-//! there is no loader. Fuel counts instructions, not bytes: a
-//! few statements that each double a string can still take a lot of memory before the
-//! output cap sees anything.
+//! there is no loader.
+//!
+//! Not bounded: memory and time spent inside one instruction. Fuel counts instructions,
+//! not bytes, so `'x' * 100000000` is 100 MB at the cost of one, a loop of such
+//! repetitions burns CPU long before the fuel runs out, and statements that each double a
+//! string (`{% set a = a ~ a %}`) grow past any size before the output cap sees them.
+//! MiniJinja has no hook to meter these; until it does, renders of untrusted templates
+//! belong where a runaway one cannot take the server down with it.
 
 use std::collections::BTreeSet;
 use std::io;
