@@ -382,9 +382,10 @@ impl Checker<'_> {
         for name in parameters.keys() {
             if info.param(name).is_none() {
                 let known: Vec<&str> = info.params.iter().map(|p| p.name.as_str()).collect();
-                let reason = match known.is_empty() {
-                    true => format!("`{}` takes no parameters", info.id),
-                    false => format!("no parameter `{name}` (there are {})", known.join(", ")),
+                let reason = if known.is_empty() {
+                    format!("`{}` takes no parameters", info.id)
+                } else {
+                    format!("no parameter `{name}` (there are {})", known.join(", "))
                 };
                 self.at(node, Some(&format!("parameters.{name}")), reason);
             }
