@@ -12,4 +12,4 @@ pub mod urls;
 pub use clock::{Clock, ManualClock, SystemClock, format_rfc3339};
 pub use cycles::*;
 pub use model::*;
-pub use secret::{ExposeSecret, Secret};
+pub use secret::{ExposeSecret, Secret, redact_secrets};

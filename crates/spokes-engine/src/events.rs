@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 
 pub const SIGNATURE_HEADER: &str = "Spokes-Signature";
 
+/// The event of a cycle's failed transaction, for the partner's error webhook.
+pub const CYCLE_ERROR_EVENT: &str = "cycle.error";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Authenticated,

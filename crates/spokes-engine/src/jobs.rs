@@ -287,6 +287,17 @@ impl Worker {
         &self.inner.kinds
     }
 
+    /// Uses `wake` as the worker's waker, so that whoever enqueues (a server's routes) can hold
+    /// it before the worker exists.
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.wake = wake,
+            // Only a worker whose inner state is shared already (never, before `run`).
+            None => tracing::warn!("the worker's waker was not replaced: the worker is shared"),
+        }
+        self
+    }
+
     /// Poke it (`notify_one`) after enqueueing a job that is due now: an idle [`Worker::run`]
     /// claims at once instead of at its next poll.
     pub fn waker(&self) -> Arc<Notify> {

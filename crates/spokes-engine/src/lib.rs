@@ -4,6 +4,7 @@
 //! queue's jobs (`jobs::Worker`), and routing HubSpot's webhook events from the inbox.
 
 pub mod consent;
+pub mod cycles;
 pub mod events;
 mod idempotency;
 pub mod jobs;
@@ -14,6 +15,7 @@ pub mod tokens;
 pub mod webhook_events;
 
 pub use consent::{Consent, ConsentOutcome, ConsentPolicy};
+pub use cycles::CycleEngine;
 pub use events::{EventDeliverer, EventKind, Events, EventsConfig};
 pub use jobs::{JobError, JobHandler, Progress, RetryBackoff, Worker, WorkerConfig, WorkerTick};
 pub use methods::Methods;

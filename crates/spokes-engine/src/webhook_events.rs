@@ -1,15 +1,18 @@
 //! The job that takes one HubSpot webhook event from the inbox (`/api/partnerwebhook/hubspot`)
-//! to whoever listens for it: the installations connected to the event's portal, and (with
-//! cycles) the cycles of those installations whose trigger is the event's type. An event
-//! nobody listens for is done once that is known.
+//! to whoever listens for it: the active cycles of the portal's connected installations whose
+//! trigger takes the event's type, each as one transaction keyed by the event's id (a
+//! redelivered event, or this job run again, queues nothing twice). An event nobody listens
+//! for is done once that is known.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use spokes_core::Job;
+use spokes_core::{Clock, Job};
+use spokes_cycles::Trigger;
 use spokes_store::Store;
 
+use crate::cycles::{new_transaction, template_of};
 use crate::jobs::{JobError, JobHandler, Progress};
 
 /// The kind of the jobs the inbox queues for HubSpot's events.
@@ -17,11 +20,12 @@ pub const HUBSPOT_EVENT_JOB: &str = "hubspot.webhook_event";
 
 pub struct HubSpotEventRouter {
     store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
 }
 
 impl HubSpotEventRouter {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
     }
 }
 
@@ -40,25 +44,54 @@ impl JobHandler for HubSpotEventRouter {
             .as_i64()
             .ok_or_else(|| JobError::permanent("the event has no numeric portalId"))?;
         let event_type = event["subscriptionType"].as_str().unwrap_or("unknown");
+        let event_id = match &event["eventId"] {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            _ => return Err(JobError::permanent("the event has no eventId")),
+        };
+        let store_error =
+            |e: spokes_store::StoreError| JobError::transient(format!("the store failed: {e}"));
+        // The store answers the connected ones only.
         let installations = self
             .store
             .installations_for_portal(portal_id)
             .await
-            .map_err(|e| {
-                JobError::transient(format!("could not read the portal's installations: {e}"))
-            })?;
-        // The store answers the connected ones only.
-        let connected = installations.len();
-        // No cycle can listen yet (issue 9 builds them): the event ends here, counted.
-        let outcome = if connected == 0 {
-            "no_installation"
-        } else {
-            "no_listener"
+            .map_err(store_error)?;
+        let now = self.clock.now_ms();
+        let mut transactions = Vec::new();
+        for installation in &installations {
+            let cycles = self
+                .store
+                .active_cycles_of_installation(&installation.id)
+                .await
+                .map_err(store_error)?;
+            for cycle in cycles {
+                let Ok(template) = template_of(&cycle) else {
+                    continue;
+                };
+                let listens = matches!(&template.trigger,
+                    Trigger::HubspotWebhook { events, .. } if events.iter().any(|e| e == event_type));
+                if listens {
+                    let key = Some(format!("hubspot:{event_id}"));
+                    transactions.push(new_transaction(&cycle, &template, &event, key, now));
+                }
+            }
+        }
+        let queued = self
+            .store
+            .queue_transactions(&transactions, None, &[])
+            .await
+            .map_err(store_error)?
+            .len();
+        let outcome = match (installations.len(), transactions.len()) {
+            (0, _) => "no_installation",
+            (_, 0) => "no_listener",
+            _ => "queued",
         };
         tracing::debug!(
             portal.id = portal_id,
             event_type,
-            connected,
+            queued,
             outcome,
             "HubSpot webhook event routed"
         );

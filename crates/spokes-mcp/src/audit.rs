@@ -18,17 +18,6 @@ use tokio::sync::{mpsc, oneshot};
 use crate::tools::Outcome;
 use crate::{Access, Agents};
 
-/// Argument names whose values are never stored (at any depth).
-const SECRET_WORDS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "apikey",
-    "api_key",
-    "authorization",
-    "credential",
-];
-
 pub(crate) async fn record(
     agents: &Agents,
     access: &Access,
@@ -45,7 +34,7 @@ pub(crate) async fn record(
         tool: tool.to_string(),
         outcome: outcome.label().to_string(),
         correlation_id: outcome.correlation_id().map(str::to_string),
-        arguments: redact(&Value::Object(arguments.clone())).to_string(),
+        arguments: spokes_core::redact_secrets(&Value::Object(arguments.clone())).to_string(),
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         created_at: agents.clock.now_ms(),
     };
@@ -130,30 +119,6 @@ fn metrics_record(tool: &str, outcome: &str, started: Instant) {
         .record(started.elapsed().as_secs_f64());
 }
 
-/// `value` with the values of secret-looking keys replaced by `"[removed]"`.
-fn redact(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let lower = k.to_lowercase();
-                    let secret = SECRET_WORDS.iter().any(|w| lower.contains(w));
-                    (
-                        k.clone(),
-                        if secret {
-                            Value::from("[removed]")
-                        } else {
-                            redact(v)
-                        },
-                    )
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -165,7 +130,7 @@ mod tests {
             "fields": {"email": "a@b.c", "hs_api_key": "k1", "nested": [{"refresh_token": "r1"}]},
             "Authorization": "Bearer x",
         });
-        let kept = super::redact(&arguments).to_string();
+        let kept = spokes_core::redact_secrets(&arguments).to_string();
         for secret in ["k1", "r1", "Bearer x"] {
             assert!(!kept.contains(secret), "{secret} in {kept}");
         }

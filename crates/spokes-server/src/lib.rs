@@ -23,8 +23,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use spokes_core::{Clock, Secret};
 use spokes_engine::{
-    Consent, ConsentPolicy, EventDeliverer, Events, EventsConfig, HubSpotEventRouter, Methods,
-    Sweeper, TokenManager, Worker, WorkerConfig,
+    Consent, ConsentPolicy, CycleEngine, EventDeliverer, Events, EventsConfig, HubSpotEventRouter,
+    Methods, Sweeper, TokenManager, Worker, WorkerConfig,
 };
 use spokes_hubspot::limiter::LocalLimiter;
 use spokes_hubspot::{HubSpotConfig, OAuthClient};
@@ -60,6 +60,8 @@ pub struct ServerConfig {
     pub hubspot: HubSpotConfig,
     /// How often expired auth links, OAuth states and console sessions are deleted.
     pub sweep_interval: Duration,
+    /// The job worker (cycles, webhook events): lease, batch, grace period, poll interval.
+    pub worker: WorkerConfig,
     /// Keys the console's CSRF tokens; derived from the master key by the caller.
     pub console_secret: Secret,
 }
@@ -80,6 +82,7 @@ impl ServerConfig {
             events: None,
             hubspot,
             sweep_interval: Duration::from_secs(600),
+            worker: WorkerConfig::default(),
             console_secret,
         }
     }
@@ -117,6 +120,10 @@ pub struct AppState {
     /// The agents' MCP server, over the same methods.
     pub agents: Arc<spokes_mcp::Agents>,
     pub events: Events,
+    /// Cycles: the polling trigger and the transactions' steps, run by the job worker.
+    pub cycles: Arc<CycleEngine>,
+    /// Wakes the job worker after a job due now was queued (activation, run, retry, events).
+    pub worker_waker: Arc<tokio::sync::Notify>,
     /// Console login attempts per client address.
     pub(crate) login_limiter: Arc<console::LoginLimiter>,
 }
@@ -158,6 +165,7 @@ impl AppState {
             store.clone(),
             clock.clone(),
         ));
+        let cycles = CycleEngine::new(store.clone(), methods.clone(), clock.clone());
         Self {
             store,
             clock,
@@ -167,6 +175,8 @@ impl AppState {
             methods,
             agents,
             events,
+            cycles,
+            worker_waker: Arc::default(),
             login_limiter: Arc::default(),
         }
     }
@@ -239,15 +249,20 @@ pub async fn serve(
         )
         .run(),
     );
-    // The durable queue's jobs: today the routing of HubSpot's webhook events.
+    // The durable queue's jobs: HubSpot's webhook events, the cycles' polls and transactions.
     let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut handlers: Vec<Arc<dyn spokes_engine::JobHandler>> = vec![Arc::new(
+        HubSpotEventRouter::new(state.store.clone(), state.clock.clone()),
+    )];
+    handlers.extend(state.cycles.handlers());
     let worker = tokio::spawn(
         Worker::new(
             state.store.clone(),
             state.clock.clone(),
-            vec![Arc::new(HubSpotEventRouter::new(state.store.clone()))],
-            WorkerConfig::default(),
+            handlers,
+            state.config.worker.clone(),
         )
+        .with_waker(state.worker_waker.clone())
         .run(async {
             let _ = jobs_stopped.await;
         }),

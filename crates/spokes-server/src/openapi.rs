@@ -12,7 +12,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::AppState;
-use crate::api::{accounts, connectors, installations, mcp_calls, methods};
+use crate::api::{accounts, connectors, cycles, installations, mcp_calls, methods, templates};
 
 /// Every `/v1` route the router serves, as `(verb, path)` in axum's path syntax (`{*path}` for
 /// a tail); verb `any` takes every HTTP method. The router is built from the same table.
@@ -59,6 +59,25 @@ const METHOD_PATH: &str = "/v1/accounts/{account}/connectors/{installation}/meth
         installations::call_method,
         installations::proxy,
         mcp_calls::list,
+        templates::list,
+        templates::create,
+        templates::get,
+        templates::update,
+        templates::delete,
+        templates::export,
+        cycles::list,
+        cycles::create,
+        cycles::get,
+        cycles::update,
+        cycles::delete,
+        cycles::prerequisites,
+        cycles::activate,
+        cycles::deactivate,
+        cycles::run,
+        cycles::transactions,
+        cycles::transaction,
+        cycles::retry,
+        cycles::incidents,
     ),
     modifiers(&ApiKeyScheme),
     security(("api_key" = [])),
@@ -69,6 +88,7 @@ const METHOD_PATH: &str = "/v1/accounts/{account}/connectors/{installation}/meth
         (name = "Methods", description = "The method catalogue, and calling a method for an installation. \
             Each method also has a path of its own below, tagged with its category."),
         (name = "Proxy", description = "Any HubSpot API path with an installation's token."),
+        (name = "Cycles", description = "Templates installed into accounts as cycles: triggers, steps, transactions and their retry."),
         (name = "Agents", description = "AI agents over MCP: the audit of their tool calls."),
         (name = "Meta", description = "This document."),
     ),

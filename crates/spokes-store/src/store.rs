@@ -364,6 +364,9 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a transaction's new state with what came with it, in one transaction. False
     /// when the transaction no longer exists.
     async fn save_transaction(&self, write: &TransactionWrite<'_>) -> StoreResult<bool>;
+    /// Ends the cycle's queued and waiting transactions as cancelled (a deactivation that
+    /// does not finish them); how many.
+    async fn cancel_transactions(&self, cycle_id: &str, now: UnixMillis) -> StoreResult<u64>;
     /// What each step of the transaction did, in order.
     async fn list_transaction_steps(
         &self,

@@ -603,6 +603,7 @@ fn server_config(
         }),
         hubspot,
         sweep_interval: std::time::Duration::from_secs(600),
+        worker: spokes_engine::WorkerConfig::default(),
         console_secret: keys.derive_secret("console-sessions"),
     })
 }

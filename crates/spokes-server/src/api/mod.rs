@@ -2,9 +2,11 @@
 
 pub(crate) mod accounts;
 pub(crate) mod connectors;
+pub(crate) mod cycles;
 pub(crate) mod installations;
 pub(crate) mod mcp_calls;
 pub(crate) mod methods;
+pub(crate) mod templates;
 
 use axum::Router;
 use axum::routing::{any, delete, get, patch, post, put};
@@ -50,4 +52,23 @@ v1_routes! {
     post "/v1/accounts/{account}/connectors/{installation}/methods/{method}" => installations::call_method,
     any "/v1/accounts/{account}/connectors/{installation}/proxy/{*path}" => installations::proxy,
     get "/v1/accounts/{account}/mcp/calls" => mcp_calls::list,
+    get "/v1/templates" => templates::list,
+    post "/v1/templates" => templates::create,
+    get "/v1/templates/{template}" => templates::get,
+    put "/v1/templates/{template}" => templates::update,
+    delete "/v1/templates/{template}" => templates::delete,
+    get "/v1/templates/{template}/export" => templates::export,
+    get "/v1/accounts/{account}/cycles" => cycles::list,
+    post "/v1/accounts/{account}/cycles" => cycles::create,
+    get "/v1/accounts/{account}/cycles/{cycle}" => cycles::get,
+    patch "/v1/accounts/{account}/cycles/{cycle}" => cycles::update,
+    delete "/v1/accounts/{account}/cycles/{cycle}" => cycles::delete,
+    get "/v1/accounts/{account}/cycles/{cycle}/prerequisites" => cycles::prerequisites,
+    put "/v1/accounts/{account}/cycles/{cycle}/activate" => cycles::activate,
+    put "/v1/accounts/{account}/cycles/{cycle}/deactivate" => cycles::deactivate,
+    post "/v1/accounts/{account}/cycles/{cycle}/run" => cycles::run,
+    get "/v1/accounts/{account}/cycles/{cycle}/transactions" => cycles::transactions,
+    get "/v1/accounts/{account}/cycles/{cycle}/transactions/{transaction}" => cycles::transaction,
+    post "/v1/accounts/{account}/cycles/{cycle}/transactions/{transaction}/retry" => cycles::retry,
+    get "/v1/accounts/{account}/cycles/{cycle}/incidents" => cycles::incidents,
 }

@@ -4,6 +4,7 @@
 mod api;
 mod consent;
 mod console;
+mod cycles;
 mod events;
 mod hardening;
 mod inbound;
@@ -233,6 +234,11 @@ impl TestEnv {
             refuse_test_accounts: options.refuse_test_accounts,
             events: options.events,
             sweep_interval: options.sweep_interval.unwrap_or(Duration::from_secs(600)),
+            // The clock is the test's: the worker looks for due jobs often in real time.
+            worker: spokes_engine::WorkerConfig {
+                poll_interval: Duration::from_millis(20),
+                ..Default::default()
+            },
             ..ServerConfig::local(
                 base.clone(),
                 hubspot,

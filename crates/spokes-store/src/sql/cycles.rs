@@ -554,6 +554,21 @@ pub(crate) async fn save_transaction<DB: Backend>(
     Ok(true)
 }
 
+pub(crate) async fn cancel_transactions<DB: Backend>(
+    pool: &Pool<DB>,
+    cycle_id: &str,
+    now: UnixMillis,
+) -> StoreResult<u64> {
+    Ok(sql::<DB>(
+        "UPDATE transactions SET status = 'cancelled', step_id = NULL, resume_at = NULL, \
+         updated_at = $2, finished_at = $2 WHERE cycle_id = $1 AND status IN ('queued', 'waiting')",
+    )
+    .bind(cycle_id)
+    .bind(now)
+    .execute(pool)
+    .await?)
+}
+
 pub(crate) async fn list_transaction_steps<DB: Backend>(
     pool: &Pool<DB>,
     transaction_id: &str,

@@ -470,6 +470,10 @@ impl<DB: Backend> Store for SqlStore<DB> {
         cycles::save_transaction(&self.pool, write).await
     }
 
+    async fn cancel_transactions(&self, cycle_id: &str, now: UnixMillis) -> StoreResult<u64> {
+        cycles::cancel_transactions(&self.pool, cycle_id, now).await
+    }
+
     async fn list_transaction_steps(
         &self,
         transaction_id: &str,
