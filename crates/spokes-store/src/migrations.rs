@@ -51,6 +51,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "webhook_inbox",
         sql: include_str!("../migrations/sqlite/0007_webhook_inbox.sql"),
     },
+    Migration {
+        version: 9,
+        name: "utility",
+        sql: include_str!("../migrations/sqlite/0009_utility.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -88,6 +93,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 7,
         name: "webhook_inbox",
         sql: include_str!("../migrations/postgres/0007_webhook_inbox.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "utility",
+        sql: include_str!("../migrations/postgres/0009_utility.sql"),
     },
 ];
 
