@@ -6,6 +6,14 @@ use std::time::Duration;
 /// A client that follows no redirects (a token endpoint that redirects is not followed), with a
 /// timeout and our user agent. TLS uses rustls with the ring provider.
 pub fn build_client(timeout: Duration) -> reqwest::Client {
+    client_builder(timeout)
+        .build()
+        // Only fails when the TLS backend cannot initialise: a startup invariant.
+        .expect("the HTTP client could not be built")
+}
+
+/// The settings of [`build_client`], for a client that needs more (e.g. its own resolver).
+pub fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     static PROVIDER: Once = Once::new();
     PROVIDER.call_once(|| {
         // Fails only when another provider was installed first, which is fine too.
@@ -16,7 +24,4 @@ pub fn build_client(timeout: Duration) -> reqwest::Client {
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("spokes/", env!("CARGO_PKG_VERSION")))
-        .build()
-        // Only fails when the TLS backend cannot initialise: a startup invariant.
-        .expect("the HTTP client could not be built")
 }

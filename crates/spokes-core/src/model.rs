@@ -356,3 +356,79 @@ pub enum EnqueueOutcome {
     /// An unfinished job (this id) has the dedupe key; nothing was stored.
     Duplicate(String),
 }
+
+// --- utility connectors (the data the cycles' "utility" steps keep)
+
+/// Whose data a utility store holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StorageScope {
+    /// Shared by every cycle of the account.
+    Account,
+    /// One cycle's own data (the cycle's id).
+    Cycle(String),
+}
+
+/// Plain text values, or JSON objects (kept as their JSON text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StorageKind {
+    Values,
+    Objects,
+}
+
+impl StorageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageKind::Values => "values",
+            StorageKind::Objects => "objects",
+        }
+    }
+}
+
+/// One utility data store: an account's, of one scope and one kind. Each has its own keys
+/// and its own item limit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StorageRef {
+    pub account_id: String,
+    pub scope: StorageScope,
+    pub kind: StorageKind,
+}
+
+/// One entry of a utility data store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageItem {
+    pub key: String,
+    /// The text, or an object's JSON text.
+    pub value: String,
+    pub updated_at: UnixMillis,
+}
+
+/// What writing a key of a utility data store did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoragePut {
+    /// The key was new.
+    Created,
+    /// The key existed; its value was replaced.
+    Updated,
+    /// The key was new and the store already holds its limit of items: nothing was written.
+    LimitReached,
+}
+
+/// "This cycle just wrote this record of `system`": the cross-update preventer's mark, so the
+/// change event the write causes is not synced back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreventerMark {
+    pub account_id: String,
+    pub system: String,
+    pub record_id: String,
+    /// The cycle that wrote the record (for diagnostics).
+    pub cycle_id: String,
+    pub expires_at: UnixMillis,
+    pub created_at: UnixMillis,
+}
+
+/// A record of some system, one side of an entity cross reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntityRef {
+    pub system: String,
+    pub id: String,
+}

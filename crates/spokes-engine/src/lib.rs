@@ -1,7 +1,8 @@
 //! The decisions and the work that is not one request: completing a consent (the seed's
 //! account-selection rules), keeping tokens fresh (single-flight refresh), sweeping expired
 //! one-time values, delivering events to the partner's `events_url`, running the durable job
-//! queue's jobs (`jobs::Worker`), and routing HubSpot's webhook events from the inbox.
+//! queue's jobs (`jobs::Worker`), routing HubSpot's webhook events from the inbox, and the
+//! utility connectors that cycle steps call (`utility::Utilities`).
 
 pub mod consent;
 pub mod cycles;
@@ -12,6 +13,7 @@ pub mod methods;
 pub mod retry;
 pub mod sweep;
 pub mod tokens;
+pub mod utility;
 pub mod webhook_events;
 
 pub use consent::{Consent, ConsentOutcome, ConsentPolicy};
@@ -21,4 +23,7 @@ pub use jobs::{JobError, JobHandler, Progress, RetryBackoff, Worker, WorkerConfi
 pub use methods::Methods;
 pub use sweep::Sweeper;
 pub use tokens::{TokenError, TokenManager};
+pub use utility::{
+    JsonType, Utilities, UtilityConfig, UtilityError, UtilityMethod, UtilityParam, UtilityScope,
+};
 pub use webhook_events::{HUBSPOT_EVENT_JOB, HubSpotEventRouter};

@@ -1,6 +1,6 @@
 //! Deletes used and expired auth links and OAuth states, expired console sessions, and MCP
-//! call records and the webhook inbox's event ids past their retention, so those tables do
-//! not grow without bound.
+//! call records and the webhook inbox's event ids past their retention, and expired
+//! cross-update preventer marks, so those tables do not grow without bound.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +49,13 @@ impl Sweeper {
             tracing::info!(
                 webhook_events,
                 "swept webhook event ids past their retention"
+            );
+        }
+        let preventer_marks = self.store.sweep_preventer_marks(now).await?;
+        if preventer_marks > 0 {
+            tracing::info!(
+                preventer_marks,
+                "swept expired cross-update preventer marks"
             );
         }
         if counts.total() > 0 {

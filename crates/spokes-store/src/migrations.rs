@@ -56,6 +56,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "cycles",
         sql: include_str!("../migrations/sqlite/0008_cycles.sql"),
     },
+    Migration {
+        version: 9,
+        name: "utility",
+        sql: include_str!("../migrations/sqlite/0009_utility.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -98,6 +103,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         name: "cycles",
         sql: include_str!("../migrations/postgres/0008_cycles.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "utility",
+        sql: include_str!("../migrations/postgres/0009_utility.sql"),
     },
 ];
 

@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
     Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, Cycle,
-    EnqueueOutcome, IdempotencyClaim, Incident, Installation, InstallationStatus, Job, LastError,
-    McpCall, NewJob, OAuthState, OneTimeProblem, OutboxEvent, PortalDetails, StepState,
-    SweepCounts, TemplateRecord, TokenSet, Transaction, TransactionFilter, TransactionStep,
+    EnqueueOutcome, EntityRef, IdempotencyClaim, Incident, Installation, InstallationStatus, Job,
+    LastError, McpCall, NewJob, OAuthState, OneTimeProblem, OutboxEvent, PortalDetails,
+    PreventerMark, StepState, StorageItem, StoragePut, StorageRef, SweepCounts, TemplateRecord,
+    TokenSet, Transaction, TransactionFilter, TransactionStep,
 };
 
 use crate::StoreError;
@@ -130,7 +131,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self) -> StoreResult<Vec<Account>>;
     /// Writes name, timezone and updated_at; false when the account does not exist.
     async fn update_account(&self, account: &Account) -> StoreResult<bool>;
-    /// Deletes the account with its installations, auth links, states and MCP calls.
+    /// Deletes the account with its installations, auth links, states, MCP calls and the data
+    /// of its utility connectors (storage, preventer marks, cross references).
     async fn delete_account(&self, id: &str) -> StoreResult<bool>;
 
     // --- connector setup
@@ -419,4 +421,69 @@ pub trait Store: Send + Sync + 'static {
         next_attempt_at: Option<UnixMillis>,
         last_error: &str,
     ) -> StoreResult<()>;
+
+    // --- utility connectors (see `src/sql/utility.rs`)
+    /// Writes `key` of the store: replaces its value, or adds it while the store holds fewer
+    /// than `max_items` (else `StoragePut::LimitReached`, nothing written).
+    /// `StoreError::NotFound` when the account does not exist.
+    async fn put_storage_item(
+        &self,
+        store: &StorageRef,
+        key: &str,
+        value: &str,
+        max_items: u64,
+        at: UnixMillis,
+    ) -> StoreResult<StoragePut>;
+    async fn get_storage_item(&self, store: &StorageRef, key: &str) -> StoreResult<Option<String>>;
+    /// False when the key was not there.
+    async fn delete_storage_item(&self, store: &StorageRef, key: &str) -> StoreResult<bool>;
+    /// At most `limit` items in key order (by code point), only keys starting with `prefix`
+    /// when given, only keys after `after` when given (the last key of the previous page).
+    async fn list_storage_items(
+        &self,
+        store: &StorageRef,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<StorageItem>>;
+    /// Deletes the stores of one cycle (when the cycle is deleted); how many items went.
+    async fn delete_cycle_storage(&self, account_id: &str, cycle_id: &str) -> StoreResult<u64>;
+    /// Records the cross-update preventer's mark, replacing one of the same record.
+    /// `StoreError::NotFound` when the account does not exist.
+    async fn put_preventer_mark(&self, mark: &PreventerMark) -> StoreResult<()>;
+    /// Whether the record has a mark that has not expired at `now`. With `consume` the mark
+    /// (expired or not) is deleted by the same statement: of racing checks only one sees it.
+    async fn check_preventer_mark(
+        &self,
+        account_id: &str,
+        system: &str,
+        record_id: &str,
+        now: UnixMillis,
+        consume: bool,
+    ) -> StoreResult<bool>;
+    /// Deletes marks expired at `now`; how many.
+    async fn sweep_preventer_marks(&self, now: UnixMillis) -> StoreResult<u64>;
+    /// Links two records (either may be looked up), replacing the link each had to a record of
+    /// the other's system: a record has at most one counterpart per system.
+    /// `StoreError::NotFound` when the account does not exist.
+    async fn put_cross_reference(
+        &self,
+        account_id: &str,
+        left: &EntityRef,
+        right: &EntityRef,
+        at: UnixMillis,
+    ) -> StoreResult<()>;
+    /// The records linked to `entity`, ordered by system; empty when none.
+    async fn lookup_cross_references(
+        &self,
+        account_id: &str,
+        entity: &EntityRef,
+    ) -> StoreResult<Vec<EntityRef>>;
+    /// Unlinks `entity` from its record in `other_system`, or from all; how many links went.
+    async fn delete_cross_references(
+        &self,
+        account_id: &str,
+        entity: &EntityRef,
+        other_system: Option<&str>,
+    ) -> StoreResult<u64>;
 }

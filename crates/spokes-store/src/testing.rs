@@ -115,3 +115,12 @@ pub fn seal_legacy(key: [u8; 32], context: &str, plaintext: &[u8]) -> Vec<u8> {
 pub fn legacy_fingerprint(key: [u8; 32]) -> String {
     crate::seal::legacy_fingerprint(&key)
 }
+
+/// Every schema version this build knows, in order (a version may be skipped while branches
+/// that add migrations are merged).
+pub fn schema_versions() -> Vec<i64> {
+    crate::migrations::SQLITE
+        .iter()
+        .map(|m| m.version)
+        .collect()
+}

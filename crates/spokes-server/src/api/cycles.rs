@@ -368,6 +368,8 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     load(&state, &caller, &account, &id).await?;
     state.store.delete_cycle(&id).await?;
+    // The cycle's own data stores go with it; the account's stay.
+    state.store.delete_cycle_storage(&account, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -20,6 +20,7 @@ mod one_time;
 pub(crate) mod outbox;
 pub(crate) mod rotation;
 pub(crate) mod startup;
+mod utility;
 
 use std::collections::BTreeMap;
 
@@ -27,9 +28,10 @@ use async_trait::async_trait;
 use spokes_core::clock::UnixMillis;
 use spokes_core::{
     Account, ApiKey, AuthLink, ConnectorSetup, ConsoleSession, CustomObjectCopy, Cycle,
-    EnqueueOutcome, IdempotencyClaim, Incident, Installation, Job, LastError, McpCall, NewJob,
-    OAuthState, OneTimeProblem, OutboxEvent, StepState, SweepCounts, TemplateRecord, TokenSet,
-    Transaction, TransactionFilter, TransactionStep,
+    EnqueueOutcome, EntityRef, IdempotencyClaim, Incident, Installation, Job, LastError, McpCall,
+    NewJob, OAuthState, OneTimeProblem, OutboxEvent, PreventerMark, StepState, StorageItem,
+    StoragePut, StorageRef, SweepCounts, TemplateRecord, TokenSet, Transaction, TransactionFilter,
+    TransactionStep,
 };
 use sqlx::Pool;
 
@@ -542,6 +544,87 @@ impl<DB: Backend> Store for SqlStore<DB> {
         last_error: &str,
     ) -> StoreResult<()> {
         outbox::reschedule_event(&self.pool, id, attempts, next_attempt_at, last_error).await
+    }
+
+    // --- utility connectors
+
+    async fn put_storage_item(
+        &self,
+        store: &StorageRef,
+        key: &str,
+        value: &str,
+        max_items: u64,
+        at: UnixMillis,
+    ) -> StoreResult<StoragePut> {
+        utility::put(&self.pool, store, key, value, max_items, at).await
+    }
+
+    async fn get_storage_item(&self, store: &StorageRef, key: &str) -> StoreResult<Option<String>> {
+        utility::get(&self.pool, store, key).await
+    }
+
+    async fn delete_storage_item(&self, store: &StorageRef, key: &str) -> StoreResult<bool> {
+        utility::delete(&self.pool, store, key).await
+    }
+
+    async fn list_storage_items(
+        &self,
+        store: &StorageRef,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<StorageItem>> {
+        utility::list(&self.pool, store, prefix, after, limit).await
+    }
+
+    async fn delete_cycle_storage(&self, account_id: &str, cycle_id: &str) -> StoreResult<u64> {
+        utility::delete_cycle_storage(&self.pool, account_id, cycle_id).await
+    }
+
+    async fn put_preventer_mark(&self, mark: &PreventerMark) -> StoreResult<()> {
+        utility::put_mark(&self.pool, mark).await
+    }
+
+    async fn check_preventer_mark(
+        &self,
+        account_id: &str,
+        system: &str,
+        record_id: &str,
+        now: UnixMillis,
+        consume: bool,
+    ) -> StoreResult<bool> {
+        utility::check_mark(&self.pool, account_id, system, record_id, now, consume).await
+    }
+
+    async fn sweep_preventer_marks(&self, now: UnixMillis) -> StoreResult<u64> {
+        utility::sweep_marks(&self.pool, now).await
+    }
+
+    async fn put_cross_reference(
+        &self,
+        account_id: &str,
+        left: &EntityRef,
+        right: &EntityRef,
+        at: UnixMillis,
+    ) -> StoreResult<()> {
+        utility::put_xref(&self.pool, account_id, left, right, at).await
+    }
+
+    async fn lookup_cross_references(
+        &self,
+        account_id: &str,
+        entity: &EntityRef,
+    ) -> StoreResult<Vec<EntityRef>> {
+        utility::lookup_xref(&self.pool, account_id, entity).await
+    }
+
+    async fn delete_cross_references(
+        &self,
+        account_id: &str,
+        entity: &EntityRef,
+        other_system: Option<&str>,
+    ) -> StoreResult<u64> {
+        utility::delete_xref(&self.pool, account_id, entity, other_system).await
     }
 }
 

@@ -15,3 +15,4 @@ mod rotation;
 mod sealing;
 mod startup;
 mod support;
+mod utility;
