@@ -189,24 +189,31 @@ pub(crate) async fn create_cycle<DB: Backend>(pool: &Pool<DB>, cycle: &Cycle) ->
     Ok(())
 }
 
+/// The cycles' rows, each with one of its installations (or none), so that cycles and their
+/// installations are read in one query.
+macro_rules! cycles_with_installations {
+    () => {
+        concat!(
+            "SELECT ",
+            cycle_columns!(),
+            ", ci.connector AS ci_connector, ci.installation_id AS ci_installation FROM cycles \
+             LEFT JOIN cycle_installations ci ON ci.cycle_id = cycles.id"
+        )
+    };
+}
+
 pub(crate) async fn get_cycle<DB: Backend>(
     pool: &Pool<DB>,
     id: &str,
 ) -> StoreResult<Option<Cycle>> {
-    let Some(row) = sql::<DB>(concat!(
-        "SELECT ",
-        cycle_columns!(),
-        " FROM cycles WHERE id = $1"
+    let rows = sql::<DB>(concat!(
+        cycles_with_installations!(),
+        " WHERE cycles.id = $1"
     ))
     .bind(id)
-    .fetch_optional(pool)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let mut cycle = cycle(&row)?;
-    cycle.installations = installations_of(pool, &cycle.id).await?;
-    Ok(Some(cycle))
+    .fetch_all(pool)
+    .await?;
+    Ok(fold_cycles(&rows)?.pop())
 }
 
 pub(crate) async fn list_cycles<DB: Backend>(
@@ -214,58 +221,49 @@ pub(crate) async fn list_cycles<DB: Backend>(
     account_id: &str,
 ) -> StoreResult<Vec<Cycle>> {
     let rows = sql::<DB>(concat!(
-        "SELECT ",
-        cycle_columns!(),
-        " FROM cycles WHERE account_id = $1 ORDER BY created_at, id"
+        cycles_with_installations!(),
+        " WHERE cycles.account_id = $1 ORDER BY cycles.created_at, cycles.id"
     ))
     .bind(account_id)
     .fetch_all(pool)
     .await?;
-    with_installations(pool, rows).await
+    fold_cycles(&rows)
 }
 
-/// The active cycles that run with one of `installation_ids`.
+/// The active cycles that run with this installation.
 pub(crate) async fn active_cycles_of_installation<DB: Backend>(
     pool: &Pool<DB>,
     installation_id: &str,
 ) -> StoreResult<Vec<Cycle>> {
     let rows = sql::<DB>(concat!(
-        "SELECT ",
-        cycle_columns!(),
-        " FROM cycles WHERE status = 'active' AND id IN \
+        cycles_with_installations!(),
+        " WHERE cycles.status = 'active' AND cycles.id IN \
          (SELECT cycle_id FROM cycle_installations WHERE installation_id = $1) \
-         ORDER BY created_at, id"
+         ORDER BY cycles.created_at, cycles.id"
     ))
     .bind(installation_id)
     .fetch_all(pool)
     .await?;
-    with_installations(pool, rows).await
+    fold_cycles(&rows)
 }
 
-async fn with_installations<DB: Backend>(
-    pool: &Pool<DB>,
-    rows: Vec<DB::Row>,
-) -> StoreResult<Vec<Cycle>> {
-    let mut cycles = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let mut cycle = cycle(row)?;
-        cycle.installations = installations_of(pool, &cycle.id).await?;
-        cycles.push(cycle);
+/// One cycle per run of rows with the same id (the query orders them together).
+fn fold_cycles(rows: &[impl RowExt]) -> StoreResult<Vec<Cycle>> {
+    let mut cycles: Vec<Cycle> = Vec::new();
+    for row in rows {
+        let id = row.text("id")?;
+        if cycles.last().is_none_or(|c| c.id != id) {
+            cycles.push(cycle(row)?);
+        }
+        if let (Some(connector), Some(installation), Some(cycle)) = (
+            row.opt_text("ci_connector")?,
+            row.opt_text("ci_installation")?,
+            cycles.last_mut(),
+        ) {
+            cycle.installations.insert(connector, installation);
+        }
     }
     Ok(cycles)
-}
-
-async fn installations_of<DB: Backend>(
-    pool: &Pool<DB>,
-    cycle_id: &str,
-) -> StoreResult<BTreeMap<String, String>> {
-    sql::<DB>("SELECT connector, installation_id FROM cycle_installations WHERE cycle_id = $1")
-        .bind(cycle_id)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|row| Ok((row.text("connector")?, row.text("installation_id")?)))
-        .collect()
 }
 
 /// Writes the cycle's changeable columns (not its account, template or installations) and
