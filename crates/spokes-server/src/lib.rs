@@ -165,7 +165,12 @@ impl AppState {
             store.clone(),
             clock.clone(),
         ));
-        let cycles = CycleEngine::new(store.clone(), methods.clone(), clock.clone());
+        let cycles = CycleEngine::new(
+            store.clone(),
+            methods.clone(),
+            clock.clone(),
+            events.clone(),
+        );
         Self {
             store,
             clock,

@@ -118,7 +118,6 @@ pub(crate) fn view(cycle: &Cycle) -> Value {
         "next_run_at": cycle.next_run_at.map(format_rfc3339),
         "backfill_since": cycle.backfill_since.map(format_rfc3339),
         "trigger": template["trigger"]["kind"],
-        "webhook_url": matches!(template["trigger"]["kind"].as_str(), Some("webhook")).then(|| format!("/api/webhook/{}", cycle.id)),
         "created_at": format_rfc3339(cycle.created_at),
         "updated_at": format_rfc3339(cycle.updated_at),
     })
@@ -137,6 +136,28 @@ fn transaction_view(t: &Transaction) -> Value {
         "updated_at": format_rfc3339(t.updated_at),
         "finished_at": t.finished_at.map(format_rfc3339),
     })
+}
+
+/// The cycle's template as installed (stored valid: a failure to read it is Spokes' own).
+fn installed_template(cycle: &Cycle) -> ApiResult<Template> {
+    template_of(cycle).map_err(|e| {
+        tracing::error!(cycle.id = %cycle.id, error = %e, "a stored cycle's template does not parse");
+        ApiError::internal()
+    })
+}
+
+/// 409 `prerequisites_unmet` with every unmet need, unless all are met.
+async fn require_prerequisites(state: &AppState, cycle: &Cycle, action: &str) -> ApiResult<()> {
+    let unmet = unmet_needs(state, cycle).await?;
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    let mut error = ApiError::conflict(
+        "prerequisites_unmet",
+        format!("the cycle cannot {action} until every prerequisite is met"),
+    );
+    error.details = Some(json!({ "unmet": unmet }));
+    Err(error)
 }
 
 async fn load(state: &AppState, caller: &Caller, account: &str, id: &str) -> ApiResult<Cycle> {
@@ -340,7 +361,7 @@ pub async fn update(
             "an active cycle cannot be edited; PUT …/deactivate first",
         ));
     }
-    let template = template_of(&cycle).map_err(|_| ApiError::internal())?;
+    let template = installed_template(&cycle)?;
     if let Some(name) = changes.name {
         cycle.name = name;
     }
@@ -375,7 +396,7 @@ pub async fn delete(
 
 /// What a cycle still needs before it can be activated.
 async fn unmet_needs(state: &AppState, cycle: &Cycle) -> ApiResult<Vec<Value>> {
-    let template = template_of(cycle).map_err(|_| ApiError::internal())?;
+    let template = installed_template(cycle)?;
     let mut unmet = Vec::new();
     let mut granted: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (connector, id) in &cycle.installations {
@@ -461,16 +482,8 @@ pub async fn activate(
     ApiJson(body): ApiJson<Activation>,
 ) -> ApiResult<Json<Value>> {
     let mut cycle = load(&state, &caller, &account, &id).await?;
-    let unmet = unmet_needs(&state, &cycle).await?;
-    if !unmet.is_empty() {
-        let mut error = ApiError::conflict(
-            "prerequisites_unmet",
-            "the cycle cannot be activated until every prerequisite is met",
-        );
-        error.details = Some(json!({ "unmet": unmet }));
-        return Err(error);
-    }
-    let template = template_of(&cycle).map_err(|_| ApiError::internal())?;
+    require_prerequisites(&state, &cycle, "be activated").await?;
+    let template = installed_template(&cycle)?;
     let polls = matches!(template.trigger, Trigger::Poll { .. });
     let interval = match (polls, body.interval_minutes) {
         (true, Some(minutes)) if INTERVALS.contains(&minutes) => Some(minutes),
@@ -561,22 +574,14 @@ pub async fn run(
     Path((account, id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let cycle = load(&state, &caller, &account, &id).await?;
-    let template = template_of(&cycle).map_err(|_| ApiError::internal())?;
+    let template = installed_template(&cycle)?;
     if !matches!(template.trigger, Trigger::Poll { .. }) {
         return Err(ApiError::conflict(
             "not_polling",
             "only a polling trigger runs on demand; a webhook trigger runs when its events arrive",
         ));
     }
-    let unmet = unmet_needs(&state, &cycle).await?;
-    if !unmet.is_empty() {
-        let mut error = ApiError::conflict(
-            "prerequisites_unmet",
-            "the cycle cannot run until every prerequisite is met",
-        );
-        error.details = Some(json!({ "unmet": unmet }));
-        return Err(error);
-    }
+    require_prerequisites(&state, &cycle, "run").await?;
     let now = state.clock.now_ms();
     let payload = PollPayload {
         cycle: cycle.id.clone(),

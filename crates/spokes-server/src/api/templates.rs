@@ -18,7 +18,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::openapi::schema::ErrorBody;
 
 /// Parses and validates a template document: 400 `invalid_template` with every problem.
-pub(crate) fn parse_template(body: &[u8]) -> ApiResult<Template> {
+/// Answers its name and the document to store.
+fn parse_template(body: &[u8]) -> ApiResult<(String, String)> {
     let template: Template = serde_json::from_slice(body).map_err(|e| {
         invalid(vec![Problem {
             step: None,
@@ -27,7 +28,12 @@ pub(crate) fn parse_template(body: &[u8]) -> ApiResult<Template> {
         }])
     })?;
     validate(&template, &HubSpotCatalogue).map_err(invalid)?;
-    Ok(template)
+    let document = serde_json::to_string(&template).map_err(|_| ApiError::internal())?;
+    Ok((template.name, document))
+}
+
+fn template_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("template `{id}` does not exist"))
 }
 
 fn invalid(problems: Vec<Problem>) -> ApiError {
@@ -58,7 +64,7 @@ pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<TemplateRecord
         .store
         .get_template(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("template `{id}` does not exist")))
+        .ok_or_else(|| template_not_found(id))
 }
 
 /// Import a template.
@@ -79,12 +85,12 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_partner()?;
-    let template = parse_template(&body)?;
+    let (name, document) = parse_template(&body)?;
     let now = state.clock.now_ms();
     let record = TemplateRecord {
         id: new_id("tpl"),
-        name: template.name.clone(),
-        document: serde_json::to_string(&template).map_err(|_| ApiError::internal())?,
+        name,
+        document,
         created_at: now,
         updated_at: now,
     };
@@ -151,14 +157,10 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     caller.require_partner()?;
     let mut record = load(&state, &id).await?;
-    let template = parse_template(&body)?;
-    record.name = template.name.clone();
-    record.document = serde_json::to_string(&template).map_err(|_| ApiError::internal())?;
+    (record.name, record.document) = parse_template(&body)?;
     record.updated_at = state.clock.now_ms();
     if !state.store.update_template(&record).await? {
-        return Err(ApiError::not_found(format!(
-            "template `{id}` does not exist"
-        )));
+        return Err(template_not_found(&id));
     }
     Ok(Json(view(&record)))
 }
@@ -182,9 +184,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     caller.require_partner()?;
     if !state.store.delete_template(&id).await? {
-        return Err(ApiError::not_found(format!(
-            "template `{id}` does not exist"
-        )));
+        return Err(template_not_found(&id));
     }
     Ok(StatusCode::NO_CONTENT)
 }
