@@ -13,6 +13,7 @@ pub mod template;
 pub mod validate;
 
 pub use catalogue::{Chain, HubSpotCatalogue, MethodCatalogue, MethodInfo, ParamInfo};
+pub use dates::parse_instant;
 pub use decision::decide;
 pub use mapping::{Context, MappingError, SystemValues, evaluate, evaluate_all};
 pub use path::{Path, PathError};

@@ -16,14 +16,13 @@ use tokio::sync::Notify;
 
 pub const SIGNATURE_HEADER: &str = "Spokes-Signature";
 
-/// The event of a cycle's failed transaction, for the partner's error webhook.
-pub const CYCLE_ERROR_EVENT: &str = "cycle.error";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Authenticated,
     Failed,
     NeedsReauth,
+    /// A cycle's transaction failed (the error webhook).
+    CycleError,
 }
 
 impl EventKind {
@@ -32,6 +31,7 @@ impl EventKind {
             Self::Authenticated => "installation.authenticated",
             Self::Failed => "installation.failed",
             Self::NeedsReauth => "installation.needs_reauth",
+            Self::CycleError => "cycle.error",
         }
     }
 }
@@ -66,10 +66,11 @@ impl Events {
         }
     }
 
-    /// Records the event in the outbox; a failure to record is logged, never fatal to the caller.
-    pub async fn publish(&self, kind: EventKind, data: serde_json::Value) {
+    /// The outbox record of an event, for a caller that stores it with other writes in one
+    /// transaction (then [`Events::wake`]); `None` when no `events_url` is configured.
+    pub fn event(&self, kind: EventKind, data: serde_json::Value) -> Option<OutboxEvent> {
         if !self.enabled {
-            return;
+            return None;
         }
         let now = self.clock.now_ms();
         let id = new_id("evt");
@@ -79,16 +80,28 @@ impl Events {
             "created_at": format_rfc3339(now),
             "data": data,
         });
-        let event = OutboxEvent {
+        Some(OutboxEvent {
             id,
             event_type: kind.as_str().to_string(),
             payload: payload.to_string(),
             attempts: 0,
             next_attempt_at: now,
             created_at: now,
+        })
+    }
+
+    /// Tells the deliverer that an event was stored.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Records the event in the outbox; a failure to record is logged, never fatal to the caller.
+    pub async fn publish(&self, kind: EventKind, data: serde_json::Value) {
+        let Some(event) = self.event(kind, data) else {
+            return;
         };
         match self.store.enqueue_event(&event).await {
-            Ok(()) => self.wake.notify_one(),
+            Ok(()) => self.wake(),
             Err(err) => {
                 tracing::error!(event.type = kind.as_str(), error = %err, "could not queue an event for the partner")
             }

@@ -58,6 +58,13 @@ pub enum JobError {
     Permanent { message: String },
 }
 
+/// The database failing is worth another attempt.
+impl From<spokes_store::StoreError> for JobError {
+    fn from(err: spokes_store::StoreError) -> Self {
+        Self::transient(format!("the store failed: {err}"))
+    }
+}
+
 impl JobError {
     /// A transient error, retried after the worker's backoff step.
     pub fn transient(message: impl Into<String>) -> Self {

@@ -24,6 +24,6 @@ pub use methods::Methods;
 pub use sweep::Sweeper;
 pub use tokens::{TokenError, TokenManager};
 pub use utility::{
-    JsonType, Utilities, UtilityConfig, UtilityError, UtilityMethod, UtilityParam, UtilityScope,
+    Utilities, UtilityConfig, UtilityError, UtilityMethod, UtilityParam, UtilityScope,
 };
 pub use webhook_events::{HUBSPOT_EVENT_JOB, HubSpotEventRouter};

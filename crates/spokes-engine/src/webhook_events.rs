@@ -49,22 +49,15 @@ impl JobHandler for HubSpotEventRouter {
             Value::String(s) => s.clone(),
             _ => return Err(JobError::permanent("the event has no eventId")),
         };
-        let store_error =
-            |e: spokes_store::StoreError| JobError::transient(format!("the store failed: {e}"));
         // The store answers the connected ones only.
-        let installations = self
-            .store
-            .installations_for_portal(portal_id)
-            .await
-            .map_err(store_error)?;
+        let installations = self.store.installations_for_portal(portal_id).await?;
         let now = self.clock.now_ms();
         let mut transactions = Vec::new();
         for installation in &installations {
             let cycles = self
                 .store
                 .active_cycles_of_installation(&installation.id)
-                .await
-                .map_err(store_error)?;
+                .await?;
             for cycle in cycles {
                 let Ok(template) = template_of(&cycle) else {
                     continue;
@@ -80,8 +73,7 @@ impl JobHandler for HubSpotEventRouter {
         let queued = self
             .store
             .queue_transactions(&transactions, None, &[])
-            .await
-            .map_err(store_error)?
+            .await?
             .len();
         let outcome = match (installations.len(), transactions.len()) {
             (0, _) => "no_installation",

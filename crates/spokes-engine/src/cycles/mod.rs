@@ -7,9 +7,10 @@
 //! - Each step's outcome is stored with the transaction's next step before that step runs
 //!   (`Store::save_transaction`); a job that dies mid-transaction resumes at the step after
 //!   the last one recorded.
-//! - A write is marked in flight before it is sent; a run that finds the mark reconciles
-//!   through the method layer's idempotency key for that attempt instead of sending again
-//!   blindly (`run::reconcile`).
+//! - A write is marked in flight before it is sent and carries the method layer's
+//!   idempotency key for that attempt: a run that finds the mark sends with the same key, so
+//!   it gets the first outcome instead of writing again; a write whose outcome nobody can
+//!   tell ends the transaction as `unknown`, for a person to decide.
 
 mod poll;
 mod run;
@@ -21,11 +22,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use spokes_core::clock::UnixMillis;
 use spokes_core::token::new_id;
-use spokes_core::{Clock, Cycle, NewJob, Transaction, TransactionStatus};
+use spokes_core::{Clock, Cycle, Installation, NewJob, Transaction, TransactionStatus};
 use spokes_cycles::Template;
 use spokes_cycles::sandbox::Sandbox;
 use spokes_store::Store;
 
+use spokes_hubspot::catalogue::{self, MethodDef};
+
+use crate::events::Events;
+use crate::jobs::JobError;
 use crate::methods::Methods;
 
 pub use poll::PollHandler;
@@ -46,17 +51,40 @@ pub struct CycleEngine {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) methods: Arc<Methods>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The error webhook's events (`cycle.error`).
+    pub(crate) events: Events,
     pub(crate) sandbox: Sandbox,
 }
 
 impl CycleEngine {
-    pub fn new(store: Arc<dyn Store>, methods: Arc<Methods>, clock: Arc<dyn Clock>) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        methods: Arc<Methods>,
+        clock: Arc<dyn Clock>,
+        events: Events,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             methods,
             clock,
+            events,
             sandbox: Sandbox::new(),
         })
+    }
+
+    /// The installation the cycle runs `connector` with.
+    pub(crate) async fn installation(
+        &self,
+        cycle: &Cycle,
+        connector: &str,
+    ) -> Result<Installation, JobError> {
+        let id = cycle.installations.get(connector).ok_or_else(|| {
+            JobError::permanent(format!("the cycle has no `{connector}` installation"))
+        })?;
+        self.store
+            .get_installation(id)
+            .await?
+            .ok_or_else(|| JobError::permanent("the cycle's installation no longer exists"))
     }
 
     /// The job handlers to give a `jobs::Worker`.
@@ -152,6 +180,14 @@ pub fn transaction_job(transaction_id: &str, run_at: UnixMillis, now: UnixMillis
 /// step runs with it.
 pub fn retry_input_key(step: &str) -> String {
     format!("$retry_input:{step}")
+}
+
+/// A HubSpot method of a cycle's step; why not, for the step's error.
+pub(crate) fn hubspot_method(connector: &str, method: &str) -> Result<&'static MethodDef, String> {
+    if connector != spokes_hubspot::connector::CONNECTOR_ID {
+        return Err(format!("connector `{connector}` is not available"));
+    }
+    catalogue::find(method).ok_or_else(|| format!("method `{method}` is not in the catalogue"))
 }
 
 /// The cycle's template as installed.

@@ -15,10 +15,12 @@ use serde_json::Value;
 use spokes_core::{CycleStatus, InstallationStatus, Job, StepState};
 use spokes_cycles::Trigger;
 use spokes_cycles::mapping::{Context, SystemValues, evaluate_all};
-use spokes_hubspot::catalogue::{self, MethodDef, Paging};
+use spokes_hubspot::catalogue::{MethodDef, Paging};
 use spokes_hubspot::{MethodInput, client::PagingInput};
 
-use super::{CycleEngine, PollPayload, new_transaction, poll_job, template_of, variables_of};
+use super::{
+    CycleEngine, PollPayload, hubspot_method, new_transaction, poll_job, template_of, variables_of,
+};
 use crate::jobs::{JobError, JobHandler, Progress};
 
 /// Records asked for per page.
@@ -44,12 +46,7 @@ impl JobHandler for PollHandler {
         let payload: PollPayload = serde_json::from_str(&job.payload)
             .map_err(|e| JobError::permanent(format!("the poll job does not parse: {e}")))?;
         let engine = &self.engine;
-        let Some(cycle) = engine
-            .store
-            .get_cycle(&payload.cycle)
-            .await
-            .map_err(store)?
-        else {
+        let Some(cycle) = engine.store.get_cycle(&payload.cycle).await? else {
             return Ok(Progress::Done);
         };
         if let Some(version) = payload.version
@@ -71,16 +68,8 @@ impl JobHandler for PollHandler {
                 "the cycle's trigger is not a polling trigger",
             ));
         };
-        let method = hubspot_method(connector, method)?;
-        let installation_id = cycle.installations.get(connector).ok_or_else(|| {
-            JobError::permanent(format!("the cycle has no `{connector}` installation"))
-        })?;
-        let installation = engine
-            .store
-            .get_installation(installation_id)
-            .await
-            .map_err(store)?
-            .ok_or_else(|| JobError::permanent("the cycle's installation no longer exists"))?;
+        let method = hubspot_method(connector, method).map_err(JobError::permanent)?;
+        let installation = engine.installation(&cycle, connector).await?;
         if installation.status != InstallationStatus::Authenticated {
             return Err(JobError::transient(format!(
                 "the installation is {}; the poll waits for it to be connected again",
@@ -89,11 +78,7 @@ impl JobHandler for PollHandler {
         }
 
         let window_start = engine.clock.now_ms();
-        let state = engine
-            .store
-            .get_step_state(&cycle.id, step_id)
-            .await
-            .map_err(store)?;
+        let state = engine.store.get_step_state(&cycle.id, step_id).await?;
         let since = state
             .window_since
             .or(state.last_successful_run_date)
@@ -161,8 +146,7 @@ impl JobHandler for PollHandler {
             let stored = engine
                 .store
                 .queue_transactions(&transactions, Some((&cycle.id, step_id, &state)), &then)
-                .await
-                .map_err(store)?;
+                .await?;
             queued += stored.len();
             if done {
                 break;
@@ -177,11 +161,7 @@ impl JobHandler for PollHandler {
             paused.next_run_at = None;
             paused.schedule_version += 1;
             paused.updated_at = engine.clock.now_ms();
-            engine
-                .store
-                .update_cycle(&paused, &[])
-                .await
-                .map_err(store)?;
+            engine.store.update_cycle(&paused, &[]).await?;
         }
         Ok(Progress::Done)
     }
@@ -205,17 +185,6 @@ fn next_poll(
         at += (now - at) / interval * interval + interval;
     }
     vec![poll_job(cycle, at, payload, now)]
-}
-
-/// The HubSpot method of a polling trigger.
-fn hubspot_method(connector: &str, method: &str) -> Result<&'static MethodDef, JobError> {
-    if connector != spokes_hubspot::connector::CONNECTOR_ID {
-        return Err(JobError::permanent(format!(
-            "connector `{connector}` has no polling methods"
-        )));
-    }
-    catalogue::find(method)
-        .ok_or_else(|| JobError::permanent(format!("method `{method}` is not in the catalogue")))
 }
 
 /// The records of a page: a list, or a paged answer's `results`.
@@ -253,8 +222,4 @@ fn item_key(method: &MethodDef, item: &Value) -> Option<String> {
         other => other.to_string(),
     };
     Some(format!("{id}@{date}"))
-}
-
-fn store(err: spokes_store::StoreError) -> JobError {
-    JobError::transient(format!("the store failed: {err}"))
 }

@@ -14,12 +14,12 @@ use spokes_core::{
     TransactionStep, format_rfc3339, redact_secrets,
 };
 use spokes_cycles::mapping::{Context, SystemValues, evaluate, evaluate_all};
-use spokes_cycles::{ErrorPolicy, FinalAction, Mapping, Step, Template, decision};
-use spokes_hubspot::catalogue;
+use spokes_cycles::{ErrorPolicy, FinalAction, Mapping, Sandbox, Step, Template, decision};
 use spokes_hubspot::{MethodError, MethodInput};
-use spokes_store::{StoreError, TransactionWrite};
+use spokes_store::TransactionWrite;
 
-use super::{CycleEngine, template_of, variables_of};
+use super::{CycleEngine, hubspot_method, template_of, variables_of};
+use crate::events::EventKind;
 use crate::jobs::{JobError, JobHandler, Progress};
 
 pub struct TransactionHandler {
@@ -45,18 +45,13 @@ impl JobHandler for TransactionHandler {
             .as_str()
             .ok_or_else(|| JobError::permanent("the job names no transaction"))?;
         let engine = &self.engine;
-        let Some(transaction) = engine.store.get_transaction(id).await.map_err(store)? else {
+        let Some(transaction) = engine.store.get_transaction(id).await? else {
             return Ok(Progress::Done);
         };
         if transaction.status.is_finished() {
             return Ok(Progress::Done);
         }
-        let Some(cycle) = engine
-            .store
-            .get_cycle(&transaction.cycle_id)
-            .await
-            .map_err(store)?
-        else {
+        let Some(cycle) = engine.store.get_cycle(&transaction.cycle_id).await? else {
             return Ok(Progress::Done);
         };
         let template = template_of(&cycle).map_err(JobError::permanent)?;
@@ -68,7 +63,6 @@ impl JobHandler for TransactionHandler {
             template,
             transaction,
             installation: None,
-            pending_incident: None,
         };
         run.steps().await
     }
@@ -83,9 +77,8 @@ struct Run<'a> {
     variables: BTreeMap<String, Value>,
     /// The outputs of the steps so far, by step id (the trigger item under the trigger's).
     outputs: BTreeMap<String, Value>,
+    /// Read at the first method step.
     installation: Option<Installation>,
-    /// A warning to store with the next step record (an ignored error).
-    pending_incident: Option<Incident>,
 }
 
 /// How a step ended.
@@ -108,6 +101,21 @@ struct Record {
     request: Option<Value>,
     response: Option<Value>,
     error: Option<String>,
+    /// Stored with the record (an ignored error's warning); boxed, being rare and large.
+    incident: Option<Box<Incident>>,
+}
+
+impl Record {
+    /// A record with nothing but its status.
+    fn new(status: &'static str) -> Self {
+        Self {
+            status,
+            request: None,
+            response: None,
+            error: None,
+            incident: None,
+        }
+    }
 }
 
 impl Run<'_> {
@@ -118,7 +126,7 @@ impl Run<'_> {
         loop {
             let now = self.engine.clock.now_ms();
             let Some(step_id) = self.transaction.step_id.clone() else {
-                self.finish(TransactionStatus::Succeeded, None).await?;
+                self.succeed().await?;
                 return Ok(Progress::Done);
             };
             if let Some(at) = self.transaction.resume_at
@@ -166,12 +174,11 @@ impl Run<'_> {
                         next: if result { on_true } else { on_false }.clone(),
                         output: json!({ "result": result }),
                         record: Record {
-                            status: "succeeded",
                             request: Some(
                                 json!({ "left": left, "operator": operator, "right": right }),
                             ),
                             response: Some(json!({ "result": result })),
-                            error: None,
+                            ..Record::new("succeeded")
                         },
                     }
                 }
@@ -180,25 +187,21 @@ impl Run<'_> {
                 }
                 Step::WaitUntil { until, next, .. } => {
                     let value = self.value(until)?;
-                    let at = instant_ms(&value).unwrap_or(now);
+                    let at =
+                        spokes_cycles::parse_instant(&value).map_or(now, |t| t.as_millisecond());
                     self.wait_or_go(now, at, next)
                 }
                 Step::Stop { .. } => Outcome::Next {
                     next: None,
                     output: Value::Null,
-                    record: Record {
-                        status: "succeeded",
-                        request: None,
-                        response: None,
-                        error: None,
-                    },
+                    record: Record::new("succeeded"),
                 },
             };
             match outcome {
                 Outcome::Next {
                     next,
                     output,
-                    record,
+                    mut record,
                 } => {
                     self.outputs.insert(step_id.clone(), output);
                     self.transaction.step_id = next;
@@ -206,11 +209,11 @@ impl Run<'_> {
                     self.transaction.resume_at = None;
                     self.transaction.in_flight = None;
                     self.transaction.outputs = json!(self.outputs).to_string();
+                    let incident = record.incident.take();
                     let step_record = self.record(&step_id, started, record);
-                    let incident = self.pending_incident.take();
                     self.save(TransactionWrite {
                         step: Some(&step_record),
-                        incident: incident.as_ref(),
+                        incident: incident.as_deref(),
                         ..TransactionWrite::state(&self.transaction)
                     })
                     .await?;
@@ -236,12 +239,7 @@ impl Run<'_> {
             _ => Outcome::Next {
                 next: next.clone(),
                 output: json!({ "waited_until": format_rfc3339(until.min(now)) }),
-                record: Record {
-                    status: "succeeded",
-                    request: None,
-                    response: None,
-                    error: None,
-                },
+                record: Record::new("succeeded"),
             },
         }
     }
@@ -273,19 +271,21 @@ impl Run<'_> {
             }
         };
         let request = serde_json::to_value(&input).unwrap_or(Value::Null);
-        if connector != spokes_hubspot::connector::CONNECTOR_ID {
-            let message = format!("connector `{connector}` is not available");
-            return self
-                .step_failed(step_id, "unknown_method", &message, Some(request), policy)
-                .await;
-        }
-        let Some(def) = catalogue::find(method) else {
-            let message = format!("method `{method}` is not in the catalogue");
-            return self
-                .step_failed(step_id, "unknown_method", &message, Some(request), policy)
-                .await;
+        let def = match hubspot_method(connector, method) {
+            Ok(def) => def,
+            Err(message) => {
+                return self
+                    .step_failed(step_id, "unknown_method", &message, Some(request), policy)
+                    .await;
+            }
         };
-        let installation = self.installation(connector).await?;
+        let installation = match &self.installation {
+            Some(installation) => installation.clone(),
+            None => {
+                let installation = self.engine.installation(&self.cycle, connector).await?;
+                self.installation.insert(installation).clone()
+            }
+        };
         let attempt = self.transaction.step_attempt + 1;
         let mark = format!("{step_id}#{attempt}");
         let key = format!("cycle:{}:{mark}", self.transaction.id);
@@ -306,10 +306,9 @@ impl Run<'_> {
             Ok(output) => Ok(Outcome::Next {
                 next: next.clone(),
                 record: Record {
-                    status: "succeeded",
                     request: Some(request),
                     response: Some(output.data.clone()),
-                    error: None,
+                    ..Record::new("succeeded")
                 },
                 output: output.data,
             }),
@@ -338,61 +337,41 @@ impl Run<'_> {
         parameters: &spokes_cycles::Mappings,
         fields: &spokes_cycles::Mappings,
     ) -> Result<MethodInput, String> {
-        let system = self.system();
-        let context = Context {
-            trigger_id: self.template.trigger.id(),
-            steps: &self.outputs,
-            variables: &self.variables,
-            system: &system,
-        };
-        let sandbox = &self.engine.sandbox;
-        Ok(MethodInput {
-            parameters: evaluate_all(parameters, &context, sandbox).map_err(|e| e.to_string())?,
-            fields: evaluate_all(fields, &context, sandbox).map_err(|e| e.to_string())?,
-            paging: Default::default(),
+        self.with_context(|context, sandbox| {
+            Ok(MethodInput {
+                parameters: evaluate_all(parameters, context, sandbox)
+                    .map_err(|e| e.to_string())?,
+                fields: evaluate_all(fields, context, sandbox).map_err(|e| e.to_string())?,
+                paging: Default::default(),
+            })
         })
     }
 
     /// One mapping's value (null when ignored).
     fn value(&self, mapping: &Mapping) -> Result<Value, JobError> {
-        let system = self.system();
+        self.with_context(|context, sandbox| {
+            Ok(evaluate(mapping, context, sandbox)
+                .map_err(|e| JobError::permanent(e.to_string()))?
+                .unwrap_or(Value::Null))
+        })
+    }
+
+    /// What the mappings read: the outputs so far, the variables and the system values.
+    fn with_context<T>(&self, evaluate: impl FnOnce(&Context<'_>, &Sandbox) -> T) -> T {
+        let system = SystemValues {
+            last_successful_run_date: None,
+            cycle_id: self.cycle.id.clone(),
+            account_id: self.cycle.account_id.clone(),
+            transaction_id: self.transaction.id.clone(),
+            now: self.engine.clock.now_ms(),
+        };
         let context = Context {
             trigger_id: self.template.trigger.id(),
             steps: &self.outputs,
             variables: &self.variables,
             system: &system,
         };
-        Ok(evaluate(mapping, &context, &self.engine.sandbox)
-            .map_err(|e| JobError::permanent(e.to_string()))?
-            .unwrap_or(Value::Null))
-    }
-
-    fn system(&self) -> SystemValues {
-        SystemValues {
-            last_successful_run_date: None,
-            cycle_id: self.cycle.id.clone(),
-            account_id: self.cycle.account_id.clone(),
-            transaction_id: self.transaction.id.clone(),
-            now: self.engine.clock.now_ms(),
-        }
-    }
-
-    async fn installation(&mut self, connector: &str) -> Result<Installation, JobError> {
-        if let Some(installation) = &self.installation {
-            return Ok(installation.clone());
-        }
-        let id = self.cycle.installations.get(connector).ok_or_else(|| {
-            JobError::permanent(format!("the cycle has no `{connector}` installation"))
-        })?;
-        let installation = self
-            .engine
-            .store
-            .get_installation(id)
-            .await
-            .map_err(store)?
-            .ok_or_else(|| JobError::permanent("the cycle's installation no longer exists"))?;
-        self.installation = Some(installation.clone());
-        Ok(installation)
+        evaluate(&context, &self.engine.sandbox)
     }
 
     /// Applies the error policy to a failed step.
@@ -418,10 +397,9 @@ impl Run<'_> {
                         step_id,
                         now,
                         Record {
-                            status: "retrying",
                             request: detail,
-                            response: None,
                             error: Some(format!("{code}: {message}")),
+                            ..Record::new("retrying")
                         },
                     );
                     self.transaction.status = TransactionStatus::Waiting;
@@ -446,17 +424,14 @@ impl Run<'_> {
                     .template
                     .step(step_id)
                     .and_then(|s| s.edges().first().map(|e| (*e).to_owned()));
-                let incident = self.incident(step_id, "warning", code, message);
-                // The warning is stored with the step's record below.
-                self.pending_incident = Some(incident);
                 Ok(Outcome::Next {
                     next,
                     output: Value::Null,
                     record: Record {
-                        status: "ignored",
                         request: detail,
-                        response: None,
                         error: Some(format!("{code}: {message}")),
+                        incident: Some(Box::new(self.incident(step_id, "warning", code, message))),
+                        ..Record::new("ignored")
                     },
                 })
             }
@@ -497,28 +472,22 @@ impl Run<'_> {
             Ok(false) => Err(JobError::permanent(
                 "the transaction was deleted (with its cycle) while it ran",
             )),
-            Err(err) => Err(store(err)),
+            Err(err) => Err(err.into()),
         }
     }
 
-    async fn finish(
-        &mut self,
-        status: TransactionStatus,
-        error: Option<String>,
-    ) -> Result<(), JobError> {
+    /// Ends the transaction successfully: no step is left.
+    async fn succeed(&mut self) -> Result<(), JobError> {
         let now = self.engine.clock.now_ms();
         let t = &mut self.transaction;
-        t.status = status;
-        t.error = error;
-        t.step_id = None;
+        t.status = TransactionStatus::Succeeded;
         t.resume_at = None;
         t.in_flight = None;
         t.updated_at = now;
         t.finished_at = Some(now);
-        let transaction = self.transaction.clone();
-        self.save(TransactionWrite::state(&transaction)).await?;
-        metrics::counter!("spokes_cycle_transactions_total", "status" => status.as_str())
-            .increment(1);
+        self.save(TransactionWrite::state(&self.transaction))
+            .await?;
+        count(TransactionStatus::Succeeded);
         Ok(())
     }
 
@@ -576,14 +545,13 @@ impl Run<'_> {
             step_id,
             now,
             Record {
-                status: if status == TransactionStatus::Unknown {
+                request: detail.clone(),
+                error: Some(format!("{code}: {message}")),
+                ..Record::new(if status == TransactionStatus::Unknown {
                     "unknown"
                 } else {
                     "failed"
-                },
-                request: detail.clone(),
-                response: None,
-                error: Some(format!("{code}: {message}")),
+                })
             },
         );
         let incident = self.incident(step_id, "error", code, message);
@@ -596,17 +564,18 @@ impl Run<'_> {
         t.resume_at = None;
         t.updated_at = now;
         t.finished_at = Some(now);
-        let transaction = self.transaction.clone();
         self.save(TransactionWrite {
             step: Some(&record),
             incident: Some(&incident),
-            event: Some(&event),
+            event: event.as_ref(),
             pause_cycle: pause,
-            ..TransactionWrite::state(&transaction)
+            ..TransactionWrite::state(&self.transaction)
         })
         .await?;
-        metrics::counter!("spokes_cycle_transactions_total", "status" => status.as_str())
-            .increment(1);
+        if event.is_some() {
+            self.engine.events.wake();
+        }
+        count(status);
         Ok(())
     }
 
@@ -623,21 +592,18 @@ impl Run<'_> {
         }
     }
 
-    /// The partner's error webhook event (`cycle.error`), delivered through the outbox.
+    /// The partner's error webhook event (`cycle.error`), delivered through the outbox;
+    /// none when no `events_url` is configured.
     fn error_event(
         &self,
         step_id: &str,
         code: &str,
         message: &str,
         detail: Option<Value>,
-    ) -> OutboxEvent {
-        let now = self.engine.clock.now_ms();
-        let id = new_id("evt");
-        let payload = json!({
-            "id": id,
-            "type": crate::events::CYCLE_ERROR_EVENT,
-            "created_at": format_rfc3339(now),
-            "data": {
+    ) -> Option<OutboxEvent> {
+        self.engine.events.event(
+            EventKind::CycleError,
+            json!({
                 "account": self.cycle.account_id,
                 "cycle": self.cycle.id,
                 "step": step_id,
@@ -645,32 +611,11 @@ impl Run<'_> {
                 "code": code,
                 "message": message,
                 "detail": detail.map(|d| redact_secrets(&d)),
-            },
-        });
-        OutboxEvent {
-            id,
-            event_type: crate::events::CYCLE_ERROR_EVENT.to_owned(),
-            payload: payload.to_string(),
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        }
+            }),
+        )
     }
 }
 
-/// A wait-until time: Unix milliseconds or RFC 3339 text.
-fn instant_ms(value: &Value) -> Option<UnixMillis> {
-    match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s
-            .parse::<jiff::Timestamp>()
-            .ok()
-            .map(|t| t.as_millisecond())
-            .or_else(|| s.parse().ok()),
-        _ => None,
-    }
-}
-
-fn store(err: StoreError) -> JobError {
-    JobError::transient(format!("the store failed: {err}"))
+fn count(status: TransactionStatus) {
+    metrics::counter!("spokes_cycle_transactions_total", "status" => status.as_str()).increment(1);
 }

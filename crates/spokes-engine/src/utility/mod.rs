@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 use spokes_core::Clock;
+use spokes_hubspot::catalogue::JsonType;
 use spokes_store::{Store, StoreError};
 
 use self::http::HttpUtility;
@@ -86,34 +87,12 @@ impl From<StoreError> for UtilityError {
     }
 }
 
-/// The JSON type of a parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonType {
-    String,
-    Integer,
-    Boolean,
-    Object,
-    /// Any JSON value.
-    Any,
-}
-
-impl JsonType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JsonType::String => "string",
-            JsonType::Integer => "integer",
-            JsonType::Boolean => "boolean",
-            JsonType::Object => "object",
-            JsonType::Any => "any",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UtilityParam {
     pub name: &'static str,
     pub required: bool,
-    pub json_type: JsonType,
+    /// `None`: any JSON value.
+    pub json_type: Option<JsonType>,
 }
 
 /// One method of the utility connector.
@@ -130,7 +109,7 @@ const fn req(name: &'static str, json_type: JsonType) -> UtilityParam {
     UtilityParam {
         name,
         required: true,
-        json_type,
+        json_type: Some(json_type),
     }
 }
 
@@ -138,11 +117,20 @@ const fn opt(name: &'static str, json_type: JsonType) -> UtilityParam {
     UtilityParam {
         name,
         required: false,
-        json_type,
+        json_type: Some(json_type),
     }
 }
 
-use JsonType::{Any, Boolean, Integer, Object, String as Str};
+/// An optional parameter of any JSON value.
+const fn opt_any(name: &'static str) -> UtilityParam {
+    UtilityParam {
+        name,
+        required: false,
+        json_type: None,
+    }
+}
+
+use JsonType::{Boolean, Integer, Object, String as Str};
 
 const SCOPE: UtilityParam = opt("scope", Str);
 
@@ -158,7 +146,7 @@ static METHODS: &[UtilityMethod] = &[
             req("url", Str),
             opt("headers", Object),
             opt("query", Object),
-            opt("body", Any),
+            opt_any("body"),
         ],
         writes: true,
     },
