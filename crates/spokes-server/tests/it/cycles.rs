@@ -305,3 +305,334 @@ async fn the_example_template_turns_new_contacts_into_companies_in_two_accounts_
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "cycle_active");
 }
+
+/// A HubSpot webhook trigger: each `contact.creation` event the simulator delivers runs the
+/// cycle once, with variable, system, text and ignored mappings.
+#[tokio::test]
+async fn hubspot_webhook_events_run_the_cycles_that_listen_for_them() {
+    let env = TestEnv::start().await;
+    let acme = env.connected().await;
+    env.subscribe_app_webhooks("contact.creation").await;
+    let template = json!({
+        "name": "Label new contacts",
+        "variables": [{"name": "label", "default": "unset", "configurable": true}],
+        "trigger": {"kind": "hubspot_webhook", "id": "created", "events": ["contact.creation"], "next": "label"},
+        "steps": [{
+            "kind": "method",
+            "id": "label",
+            "connector": "hubspot",
+            "method": "contacts.update",
+            "parameters": {"id": {"source": "text", "text": "{{ steps.created.objectId }}"}},
+            "fields": {
+                "lastname": {"source": "variable", "name": "label"},
+                "company": {"source": "system", "name": "CycleId"},
+                "jobtitle": {"source": "ignore"}
+            }
+        }]
+    })
+    .to_string();
+    let template = env.import_template(&template).await;
+    let (status, cycle) = env
+        .send_json(
+            Method::POST,
+            "/v1/accounts/acme/cycles",
+            json!({"template": template, "installations": {"hubspot": acme}, "variables": {"label": "from-webhook"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{cycle}");
+    let cycle = cycle["id"].as_str().expect("id").to_owned();
+    // A webhook trigger needs no interval.
+    let (status, body) = env
+        .send_json(
+            Method::PUT,
+            &format!("/v1/accounts/acme/cycles/{cycle}/activate"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let ada = env
+        .create_contact(
+            "acme",
+            &acme,
+            json!({"email": "ada@example.com", "jobtitle": "Engineer"}),
+        )
+        .await;
+    let list = env.finished_transactions("acme", &cycle, 1).await;
+    assert_eq!(list[0]["status"], "succeeded", "{list:#?}");
+    assert_eq!(list[0]["item"]["subscriptionType"], "contact.creation");
+    let contact = env
+        .data_in(
+            "acme",
+            &acme,
+            "contacts.get",
+            json!({"parameters": {"id": ada, "properties": "lastname,company,jobtitle"}}),
+        )
+        .await;
+    assert_eq!(contact["properties"]["lastname"], "from-webhook");
+    assert_eq!(contact["properties"]["company"], cycle.as_str());
+    // Ignored: not sent, so the contact keeps its job title.
+    assert_eq!(contact["properties"]["jobtitle"], "Engineer");
+    // A webhook cycle is not run on demand.
+    let (status, body) = env
+        .send_json(
+            Method::POST,
+            &format!("/v1/accounts/acme/cycles/{cycle}/run"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "not_polling");
+}
+
+/// A template whose step `bad` fails (a property the portal does not have) under `policy`,
+/// then labels the contact; triggered by each new contact.
+fn failing_template(name: &str, policy: Value) -> String {
+    let contact = json!({"id": {"source": "text", "text": "{{ steps.created.objectId }}"}});
+    json!({
+        "name": name,
+        "error_policy": policy,
+        "trigger": {"kind": "hubspot_webhook", "id": "created", "events": ["contact.creation"], "next": "bad"},
+        "steps": [
+            {
+                "kind": "method", "id": "bad", "connector": "hubspot", "method": "contacts.update",
+                "parameters": contact,
+                "fields": {"no_such_property": {"source": "static", "value": "x"}},
+                "next": "label"
+            },
+            {
+                "kind": "method", "id": "label", "connector": "hubspot", "method": "contacts.update",
+                "parameters": contact,
+                "fields": {"lastname": {"source": "static", "value": "labelled"}}
+            }
+        ]
+    })
+    .to_string()
+}
+
+impl TestEnv {
+    /// Installs `template` into `acme` and activates it (a webhook trigger); the cycle's id.
+    async fn webhook_cycle(&self, installation: &str, template: &str) -> String {
+        let template = self.import_template(template).await;
+        let (status, cycle) = self
+            .send_json(
+                Method::POST,
+                "/v1/accounts/acme/cycles",
+                json!({"template": template, "installations": {"hubspot": installation}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{cycle}");
+        let id = cycle["id"].as_str().expect("id").to_owned();
+        let (status, body) = self
+            .send_json(
+                Method::PUT,
+                &format!("/v1/accounts/acme/cycles/{id}/activate"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    async fn transaction_detail(&self, cycle: &str, transaction: &Value) -> Value {
+        let id = transaction["id"].as_str().expect("id");
+        let (status, body) = self
+            .get_json(&format!(
+                "/v1/accounts/acme/cycles/{cycle}/transactions/{id}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn step_statuses(&self, cycle: &str, transaction: &Value) -> Vec<(String, String)> {
+        self.transaction_detail(cycle, transaction).await["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| {
+                (
+                    s["step"].as_str().unwrap_or_default().to_owned(),
+                    s["status"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_error_policy_and_the_error_webhook_and_a_retry_with_edited_input() {
+    let (url, mut deliveries) = crate::events::receiver(0).await;
+    let env = TestEnv::with(crate::Options {
+        events: Some(spokes_engine::EventsConfig {
+            url,
+            secret: spokes_core::Secret::from(crate::events::SECRET),
+        }),
+        ..Default::default()
+    })
+    .await;
+    let acme = env.connected().await;
+    env.subscribe_app_webhooks("contact.creation").await;
+    let ignore = env
+        .webhook_cycle(
+            &acme,
+            &failing_template("ignore", json!({"action": "ignore"})),
+        )
+        .await;
+    let stop = env
+        .webhook_cycle(&acme, &failing_template("stop", json!({"action": "stop"})))
+        .await;
+    let retry = env
+        .webhook_cycle(
+            &acme,
+            &failing_template(
+                "retry",
+                json!({"action": "retry", "waits_minutes": [1], "then": "stop"}),
+            ),
+        )
+        .await;
+    let pause = env
+        .webhook_cycle(
+            &acme,
+            &failing_template("pause", json!({"action": "pause"})),
+        )
+        .await;
+
+    let ada = env
+        .create_contact("acme", &acme, json!({"email": "ada@example.com"}))
+        .await;
+
+    // Ignore: a warning, and the transaction goes on to the next step.
+    let list = env.finished_transactions("acme", &ignore, 1).await;
+    assert_eq!(list[0]["status"], "succeeded", "{list:#?}");
+    assert_eq!(
+        env.step_statuses(&ignore, &list[0]).await,
+        pairs(&[("bad", "ignored"), ("label", "succeeded")])
+    );
+    let (_, incidents) = env
+        .get_json(&format!("/v1/accounts/acme/cycles/{ignore}/incidents"))
+        .await;
+    assert_eq!(
+        incidents["incidents"][0]["severity"], "warning",
+        "{incidents}"
+    );
+    assert_eq!(incidents["incidents"][0]["step_id"], "bad");
+
+    // Stop: the transaction fails at the step, with an error incident.
+    let failed = env.finished_transactions("acme", &stop, 1).await;
+    assert_eq!(failed[0]["status"], "failed", "{failed:#?}");
+    assert_eq!(failed[0]["step"], "bad");
+    assert_eq!(
+        env.step_statuses(&stop, &failed[0]).await,
+        pairs(&[("bad", "failed")])
+    );
+    let (_, incidents) = env
+        .get_json(&format!("/v1/accounts/acme/cycles/{stop}/incidents"))
+        .await;
+    assert_eq!(
+        incidents["incidents"][0]["severity"], "error",
+        "{incidents}"
+    );
+
+    // Pause: the transaction fails and the cycle is paused.
+    let paused = env.finished_transactions("acme", &pause, 1).await;
+    assert_eq!(paused[0]["status"], "failed");
+    let (_, cycle) = env
+        .get_json(&format!("/v1/accounts/acme/cycles/{pause}"))
+        .await;
+    assert_eq!(cycle["status"], "paused");
+
+    // Retry: waits its minute, tries again, then stops.
+    eventually("the retried transaction to wait", || async {
+        env.transactions("acme", &retry)
+            .await
+            .first()
+            .is_some_and(|t| t["status"] == "waiting")
+    })
+    .await;
+    env.clock.advance_secs(60);
+    let retried = env.finished_transactions("acme", &retry, 1).await;
+    assert_eq!(retried[0]["status"], "failed");
+    assert_eq!(
+        env.step_statuses(&retry, &retried[0]).await,
+        pairs(&[("bad", "retrying"), ("bad", "failed")])
+    );
+
+    // The error webhook: one signed `cycle.error` per failed transaction.
+    let mut errors = Vec::new();
+    while errors.len() < 3 {
+        let (headers, body, _) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), deliveries.recv())
+                .await
+                .expect("an event in time")
+                .expect("the receiver runs");
+        crate::events::verify(&headers, &body);
+        let event: Value = serde_json::from_str(&body).expect("JSON");
+        if event["type"] == "cycle.error" {
+            errors.push(event["data"].clone());
+        }
+    }
+    let cycles: BTreeSet<&str> = errors.iter().filter_map(|e| e["cycle"].as_str()).collect();
+    assert_eq!(
+        cycles,
+        BTreeSet::from([stop.as_str(), retry.as_str(), pause.as_str()])
+    );
+    let from_stop = errors
+        .iter()
+        .find(|e| e["cycle"] == stop.as_str())
+        .expect("stop's event");
+    assert_eq!(from_stop["account"], "acme");
+    assert_eq!(from_stop["step"], "bad");
+    assert_eq!(from_stop["transaction"], failed[0]["id"]);
+    assert!(
+        from_stop["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no_such_property")),
+        "{from_stop}"
+    );
+
+    // A retry through the API from the failed step, with the step's input edited.
+    let (status, body) = env
+        .send_json(
+            Method::POST,
+            &format!(
+                "/v1/accounts/acme/cycles/{stop}/transactions/{}/retry",
+                failed[0]["id"].as_str().expect("id")
+            ),
+            json!({"input": {"parameters": {"id": ada}, "fields": {"firstname": "edited"}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    eventually("the retried transaction to succeed", || async {
+        env.transactions("acme", &stop).await[0]["status"] == "succeeded"
+    })
+    .await;
+    let contact = env
+        .data_in(
+            "acme",
+            &acme,
+            "contacts.get",
+            json!({"parameters": {"id": ada, "properties": "firstname,lastname"}}),
+        )
+        .await;
+    assert_eq!(contact["properties"]["firstname"], "edited");
+    assert_eq!(contact["properties"]["lastname"], "labelled");
+    // A transaction that succeeded is not retried.
+    let (status, body) = env
+        .send_json(
+            Method::POST,
+            &format!(
+                "/v1/accounts/acme/cycles/{stop}/transactions/{}/retry",
+                failed[0]["id"].as_str().expect("id")
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}

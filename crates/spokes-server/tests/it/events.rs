@@ -14,10 +14,12 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::{Options, TestEnv, bind};
 
-const SECRET: &str = "partner-events-secret-0123";
+pub const SECRET: &str = "partner-events-secret-0123";
 
-/// A partner endpoint that fails the first `failures` deliveries, then accepts.
-async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<(HeaderMap, String, u16)>) {
+/// A partner endpoint (`events_url`) that fails the first `failures` deliveries, then accepts.
+pub async fn receiver(
+    failures: usize,
+) -> (String, mpsc::UnboundedReceiver<(HeaderMap, String, u16)>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let remaining = Arc::new(Mutex::new(failures));
     let app = Router::new().route(
@@ -43,7 +45,7 @@ async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<(HeaderMa
     (format!("{url}/events"), rx)
 }
 
-fn verify(headers: &HeaderMap, body: &str) {
+pub fn verify(headers: &HeaderMap, body: &str) {
     let header = headers
         .get("spokes-signature")
         .and_then(|v| v.to_str().ok())

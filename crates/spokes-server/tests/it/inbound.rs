@@ -19,6 +19,34 @@ impl TestEnv {
         self.store.list_jobs(EVENT_JOB, 1000).await.expect("jobs")
     }
 
+    /// Sets the sandbox app's Target URL to Spokes (as the partner does in HubSpot's app
+    /// settings) and subscribes it to `event_type`.
+    pub async fn subscribe_app_webhooks(&self, event_type: &str) {
+        let app = &self.sim.sandbox_app;
+        let hapikey = self
+            .sim
+            .sim
+            .developer_api_key(app.app_id)
+            .expect("developer key");
+        let settings = format!("/webhooks/v3/{}/settings?hapikey={hapikey}", app.app_id);
+        self.sim_json(
+            Method::PUT,
+            &settings,
+            Some(json!({"targetUrl": self.webhook_url(), "throttling": {"maxConcurrentRequests": 10, "period": "SECONDLY"}})),
+        )
+        .await;
+        let subscriptions = format!(
+            "/webhooks/v3/{}/subscriptions?hapikey={hapikey}",
+            app.app_id
+        );
+        self.sim_json(
+            Method::POST,
+            &subscriptions,
+            Some(json!({"eventType": event_type, "active": true})),
+        )
+        .await;
+    }
+
     /// POSTs `body` to the Target URL with a v3 signature made at `signed_at` with `secret`.
     async fn deliver(&self, body: &str, secret: &str, signed_at: i64) -> (StatusCode, Value) {
         let url = self.webhook_url();
@@ -47,29 +75,7 @@ async fn the_simulators_deliveries_are_queued_once_each() {
     assert_eq!(connector["webhook_url"], env.webhook_url().as_str());
 
     // The partner pastes the Target URL into the app and subscribes to contact creations.
-    let app = &env.sim.sandbox_app;
-    let hapikey = env
-        .sim
-        .sim
-        .developer_api_key(app.app_id)
-        .expect("developer key");
-    let settings = format!("/webhooks/v3/{}/settings?hapikey={hapikey}", app.app_id);
-    env.sim_json(
-        Method::PUT,
-        &settings,
-        Some(json!({"targetUrl": env.webhook_url(), "throttling": {"maxConcurrentRequests": 10, "period": "SECONDLY"}})),
-    )
-    .await;
-    let subscriptions = format!(
-        "/webhooks/v3/{}/subscriptions?hapikey={hapikey}",
-        app.app_id
-    );
-    env.sim_json(
-        Method::POST,
-        &subscriptions,
-        Some(json!({"eventType": "contact.creation", "active": true})),
-    )
-    .await;
+    env.subscribe_app_webhooks("contact.creation").await;
 
     let ada = env.contact(&id, json!({"email": "ada@example.com"})).await;
     let idle = env
