@@ -24,6 +24,7 @@ pub use methods::Methods;
 pub use sweep::Sweeper;
 pub use tokens::{TokenError, TokenManager};
 pub use utility::{
-    Utilities, UtilityConfig, UtilityError, UtilityMethod, UtilityParam, UtilityScope,
+    UTILITY_CONNECTOR, Utilities, UtilityCatalogue, UtilityConfig, UtilityError, UtilityMethod,
+    UtilityParam, UtilityScope, step_catalogue,
 };
 pub use webhook_events::{HUBSPOT_EVENT_JOB, HubSpotEventRouter};

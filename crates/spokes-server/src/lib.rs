@@ -24,7 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use spokes_core::{Clock, Secret};
 use spokes_engine::{
     Consent, ConsentPolicy, CycleEngine, EventDeliverer, Events, EventsConfig, HubSpotEventRouter,
-    Methods, Sweeper, TokenManager, Worker, WorkerConfig,
+    Methods, Sweeper, TokenManager, Utilities, UtilityConfig, Worker, WorkerConfig,
 };
 use spokes_hubspot::limiter::LocalLimiter;
 use spokes_hubspot::{HubSpotConfig, OAuthClient};
@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub sweep_interval: Duration,
     /// The job worker (cycles, webhook events): lease, batch, grace period, poll interval.
     pub worker: WorkerConfig,
+    /// What cycles' utility steps may reach (the HTTP request's hosts).
+    pub utility: UtilityConfig,
     /// Keys the console's CSRF tokens; derived from the master key by the caller.
     pub console_secret: Secret,
 }
@@ -83,6 +85,7 @@ impl ServerConfig {
             hubspot,
             sweep_interval: Duration::from_secs(600),
             worker: WorkerConfig::default(),
+            utility: UtilityConfig::default(),
             console_secret,
         }
     }
@@ -165,11 +168,13 @@ impl AppState {
             store.clone(),
             clock.clone(),
         ));
+        let utilities = Utilities::new(store.clone(), clock.clone(), config.utility.clone());
         let cycles = CycleEngine::new(
             store.clone(),
             methods.clone(),
             clock.clone(),
             events.clone(),
+            utilities,
         );
         Self {
             store,

@@ -31,6 +31,30 @@ pub struct Config {
     pub hubspot: HubSpotSection,
     pub tokens: TokensSection,
     pub events: EventsSection,
+    pub cycles: CyclesSection,
+}
+
+/// Cycles: their job worker and what their utility steps may reach.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CyclesSection {
+    /// On shutdown, how long running jobs may still finish before they are released.
+    pub grace_secs: u64,
+    /// Hosts the HTTP request step may call (`api.example.com`, `*.example.com`); empty:
+    /// any public host.
+    pub http_allowed_hosts: Vec<String>,
+    /// Private, loopback or link-local hosts or networks it may call all the same.
+    pub http_allow_private: Vec<String>,
+}
+
+impl Default for CyclesSection {
+    fn default() -> Self {
+        Self {
+            grace_secs: 30,
+            http_allowed_hosts: Vec::new(),
+            http_allow_private: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +125,7 @@ impl Default for Config {
             hubspot: HubSpotSection::default(),
             tokens: TokensSection::default(),
             events: EventsSection::default(),
+            cycles: CyclesSection::default(),
         }
     }
 }

@@ -603,7 +603,15 @@ fn server_config(
         }),
         hubspot,
         sweep_interval: std::time::Duration::from_secs(600),
-        worker: spokes_engine::WorkerConfig::default(),
+        worker: spokes_engine::WorkerConfig {
+            grace: Duration::from_secs(config.cycles.grace_secs),
+            ..Default::default()
+        },
+        utility: spokes_engine::UtilityConfig {
+            http_allowed_hosts: config.cycles.http_allowed_hosts.clone(),
+            http_allow_private: config.cycles.http_allow_private.clone(),
+            ..Default::default()
+        },
         console_secret: keys.derive_secret("console-sessions"),
     })
 }

@@ -32,6 +32,7 @@ use spokes_hubspot::catalogue::{self, MethodDef};
 use crate::events::Events;
 use crate::jobs::JobError;
 use crate::methods::Methods;
+use crate::utility::Utilities;
 
 pub use poll::PollHandler;
 pub use run::TransactionHandler;
@@ -53,6 +54,8 @@ pub struct CycleEngine {
     pub(crate) clock: Arc<dyn Clock>,
     /// The error webhook's events (`cycle.error`).
     pub(crate) events: Events,
+    /// The utility connector's methods (`connector: "utility"` steps).
+    pub(crate) utilities: Utilities,
     pub(crate) sandbox: Sandbox,
 }
 
@@ -62,12 +65,14 @@ impl CycleEngine {
         methods: Arc<Methods>,
         clock: Arc<dyn Clock>,
         events: Events,
+        utilities: Utilities,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
             methods,
             clock,
             events,
+            utilities,
             sandbox: Sandbox::new(),
         })
     }

@@ -21,6 +21,7 @@ use spokes_store::TransactionWrite;
 use super::{CycleEngine, hubspot_method, template_of, variables_of};
 use crate::events::EventKind;
 use crate::jobs::{JobError, JobHandler, Progress};
+use crate::utility::{UTILITY_CONNECTOR, UtilityScope};
 
 pub struct TransactionHandler {
     engine: Arc<CycleEngine>,
@@ -271,6 +272,11 @@ impl Run<'_> {
             }
         };
         let request = serde_json::to_value(&input).unwrap_or(Value::Null);
+        if connector == UTILITY_CONNECTOR {
+            return self
+                .utility_step(step_id, method, input, request, policy, next)
+                .await;
+        }
         let def = match hubspot_method(connector, method) {
             Ok(def) => def,
             Err(message) => {
@@ -327,6 +333,45 @@ impl Run<'_> {
                     policy,
                 )
                 .await
+            }
+        }
+    }
+
+    /// A utility connector's method: its parameters are the step's mapped parameters. Not
+    /// marked in flight: the storage, preventer and cross-reference writes set values by key,
+    /// so running one again changes nothing, and an HTTP request's target sees a repeat only
+    /// when a crash fell between sending and recording.
+    async fn utility_step(
+        &mut self,
+        step_id: &str,
+        method: &str,
+        input: MethodInput,
+        request: Value,
+        policy: &ErrorPolicy,
+        next: &Option<String>,
+    ) -> Result<Outcome, JobError> {
+        let scope = UtilityScope {
+            account_id: self.cycle.account_id.clone(),
+            cycle_id: self.cycle.id.clone(),
+        };
+        match self
+            .engine
+            .utilities
+            .call(&scope, method, &input.parameters)
+            .await
+        {
+            Ok(output) => Ok(Outcome::Next {
+                next: next.clone(),
+                record: Record {
+                    request: Some(request),
+                    response: Some(output.clone()),
+                    ..Record::new("succeeded")
+                },
+                output,
+            }),
+            Err(error) => {
+                self.step_failed(step_id, error.code, &error.message, Some(request), policy)
+                    .await
             }
         }
     }

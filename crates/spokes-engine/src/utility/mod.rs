@@ -15,10 +15,64 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 use spokes_core::Clock;
+use spokes_cycles::validate::{Chain, HubSpotCatalogue, MethodCatalogue, MethodInfo, ParamInfo};
 use spokes_hubspot::catalogue::JsonType;
 use spokes_store::{Store, StoreError};
 
 use self::http::HttpUtility;
+
+/// The connector id of the utility methods in templates.
+pub const UTILITY_CONNECTOR: &str = "utility";
+
+/// The utility methods for template validation (`spokes_cycles::validate`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UtilityCatalogue;
+
+impl MethodCatalogue for UtilityCatalogue {
+    fn method(&self, connector: &str, method: &str) -> Option<MethodInfo> {
+        if connector != UTILITY_CONNECTOR {
+            return None;
+        }
+        let def = Utilities::method(method)?;
+        Some(MethodInfo {
+            id: def.id.to_owned(),
+            params: def
+                .params
+                .iter()
+                .map(|p| ParamInfo {
+                    name: p.name.to_owned(),
+                    required: p.required,
+                })
+                .collect(),
+            writes: def.writes,
+            has_since: false,
+            takes_fields: false,
+            scopes: Vec::new(),
+        })
+    }
+
+    fn has_connector(&self, connector: &str) -> bool {
+        connector == UTILITY_CONNECTOR
+    }
+
+    fn close_matches(&self, connector: &str, method: &str) -> Vec<String> {
+        if connector != UTILITY_CONNECTOR {
+            return Vec::new();
+        }
+        // Same family (`storage.`, `xref.`…) first: a misspelt verb is the usual mistake.
+        let family = method.split('.').next().unwrap_or_default();
+        METHODS
+            .iter()
+            .filter(|m| m.id.starts_with(&format!("{family}.")))
+            .map(|m| m.id.to_owned())
+            .collect()
+    }
+}
+
+/// Every method a cycle's steps may call: HubSpot's catalogue and the utility connector's.
+pub fn step_catalogue() -> Chain<HubSpotCatalogue, UtilityCatalogue> {
+    Chain(HubSpotCatalogue, UtilityCatalogue)
+}
 
 /// How the HTTP utility may be used.
 #[derive(Debug, Clone)]

@@ -13,9 +13,10 @@ use spokes_core::{
     Cycle, CycleStatus, InstallationStatus, Transaction, TransactionFilter, TransactionStatus,
     format_rfc3339,
 };
-use spokes_cycles::validate::{HubSpotCatalogue, required_scopes};
+use spokes_cycles::validate::required_scopes;
 use spokes_cycles::{Template, Trigger};
 use spokes_engine::cycles::{PollPayload, poll_job, template_of, transaction_job, variables_of};
+use spokes_engine::step_catalogue;
 use spokes_store::TransactionWrite;
 
 use crate::AppState;
@@ -418,7 +419,7 @@ async fn unmet_needs(state: &AppState, cycle: &Cycle) -> ApiResult<Vec<Value>> {
         }
     }
     if let Some(hubspot) = granted.get(spokes_hubspot::connector::CONNECTOR_ID) {
-        for (step, sets) in required_scopes(&template, &HubSpotCatalogue) {
+        for (step, sets) in required_scopes(&template, &step_catalogue()) {
             if !spokes_hubspot::scopes::satisfies(hubspot, &sets) {
                 unmet.push(json!({
                     "code": "missing_scope",

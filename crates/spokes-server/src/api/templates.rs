@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use spokes_core::token::new_id;
 use spokes_core::{TemplateRecord, format_rfc3339};
 use spokes_cycles::Template;
-use spokes_cycles::validate::{HubSpotCatalogue, Problem, validate};
+use spokes_cycles::validate::{Problem, validate};
+use spokes_engine::step_catalogue;
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -27,7 +28,7 @@ fn parse_template(body: &[u8]) -> ApiResult<(String, String)> {
             reason: format!("the document does not read as a template: {e}"),
         }])
     })?;
-    validate(&template, &HubSpotCatalogue).map_err(invalid)?;
+    validate(&template, &step_catalogue()).map_err(invalid)?;
     let document = serde_json::to_string(&template).map_err(|_| ApiError::internal())?;
     Ok((template.name, document))
 }

@@ -636,3 +636,105 @@ async fn each_error_policy_and_the_error_webhook_and_a_retry_with_edited_input()
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
+
+/// A partner endpoint on this machine (a loopback address) that records what it is sent.
+async fn loopback_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let recorded = recorded.clone();
+            async move {
+                recorded.lock().expect("lock").push(body);
+                "{\"ok\": true}"
+            }
+        }),
+    );
+    let (listener, url) = crate::bind().await;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("{url}/hook"), seen)
+}
+
+/// New contact → POST it to the partner's endpoint → keep the answer's status in the
+/// cycle's store → read it back.
+fn utility_template(endpoint: &str) -> String {
+    json!({
+        "name": "Contacts to an endpoint",
+        "error_policy": {"action": "stop"},
+        "trigger": {"kind": "hubspot_webhook", "id": "created", "events": ["contact.creation"], "next": "post"},
+        "steps": [
+            {
+                "kind": "method", "id": "post", "connector": "utility", "method": "http.request",
+                "parameters": {
+                    "method": {"source": "static", "value": "POST"},
+                    "url": {"source": "static", "value": endpoint},
+                    "body": {"source": "text", "text": "contact {{ steps.created.objectId }}"}
+                },
+                "next": "keep"
+            },
+            {
+                "kind": "method", "id": "keep", "connector": "utility", "method": "storage.set",
+                "parameters": {
+                    "key": {"source": "text", "text": "{{ steps.created.objectId }}"},
+                    "value": {"source": "text", "text": "{{ steps.post.status }}"}
+                },
+                "next": "read"
+            },
+            {
+                "kind": "method", "id": "read", "connector": "utility", "method": "storage.get",
+                "parameters": {"key": {"source": "text", "text": "{{ steps.created.objectId }}"}}
+            }
+        ]
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn utility_steps_call_allowed_endpoints_and_store_values_and_never_reach_private_addresses() {
+    let (endpoint, seen) = loopback_endpoint().await;
+
+    // By default the HTTP request step refuses a loopback address: nothing reaches it.
+    let env = TestEnv::start().await;
+    let acme = env.connected().await;
+    env.subscribe_app_webhooks("contact.creation").await;
+    let cycle = env.webhook_cycle(&acme, &utility_template(&endpoint)).await;
+    env.create_contact("acme", &acme, json!({"email": "ada@example.com"}))
+        .await;
+    let list = env.finished_transactions("acme", &cycle, 1).await;
+    assert_eq!(list[0]["status"], "failed", "{list:#?}");
+    assert_eq!(list[0]["step"], "post");
+    let (_, incidents) = env
+        .get_json(&format!("/v1/accounts/acme/cycles/{cycle}/incidents"))
+        .await;
+    assert_eq!(
+        incidents["incidents"][0]["code"], "private_address",
+        "{incidents}"
+    );
+    assert!(seen.lock().expect("lock").is_empty());
+
+    // Allowed by the configuration, the request reaches it and the steps go on.
+    let env = TestEnv::with(crate::Options {
+        http_allow_private: vec!["127.0.0.1/32".into()],
+        ..Default::default()
+    })
+    .await;
+    let acme = env.connected().await;
+    env.subscribe_app_webhooks("contact.creation").await;
+    let cycle = env.webhook_cycle(&acme, &utility_template(&endpoint)).await;
+    let bob = env
+        .create_contact("acme", &acme, json!({"email": "bob@example.com"}))
+        .await;
+    let list = env.finished_transactions("acme", &cycle, 1).await;
+    assert_eq!(list[0]["status"], "succeeded", "{list:#?}");
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec![format!("\"contact {bob}\"")]
+    );
+    let detail = env.transaction_detail(&cycle, &list[0]).await;
+    assert_eq!(detail["steps"][0]["response"]["status"], 200, "{detail:#}");
+    assert_eq!(
+        detail["steps"][2]["response"],
+        json!({"key": bob, "value": "200"})
+    );
+}

@@ -164,6 +164,8 @@ async fn start_outage_switch(target: String) -> (String, Outage) {
 
 #[derive(Default)]
 pub struct Options {
+    /// Private hosts or networks the cycles' HTTP request step may call.
+    pub http_allow_private: Vec<String>,
     /// Route Spokes' API calls to HubSpot through an [`Outage`] switch.
     pub outage_switch: bool,
     pub refuse_test_accounts: bool,
@@ -234,6 +236,10 @@ impl TestEnv {
             refuse_test_accounts: options.refuse_test_accounts,
             events: options.events,
             sweep_interval: options.sweep_interval.unwrap_or(Duration::from_secs(600)),
+            utility: spokes_engine::UtilityConfig {
+                http_allow_private: options.http_allow_private,
+                ..Default::default()
+            },
             // The clock is the test's: the worker looks for due jobs often in real time.
             worker: spokes_engine::WorkerConfig {
                 poll_interval: Duration::from_millis(20),
