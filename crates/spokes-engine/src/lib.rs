@@ -21,7 +21,7 @@ pub use cycles::CycleEngine;
 pub use events::{EventDeliverer, EventKind, Events, EventsConfig};
 pub use jobs::{JobError, JobHandler, Progress, RetryBackoff, Worker, WorkerConfig, WorkerTick};
 pub use methods::Methods;
-pub use sweep::Sweeper;
+pub use sweep::{Sweeper, TransactionRetention};
 pub use tokens::{TokenError, TokenManager};
 pub use utility::{
     UTILITY_CONNECTOR, Utilities, UtilityCatalogue, UtilityConfig, UtilityError, UtilityMethod,

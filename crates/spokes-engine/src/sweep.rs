@@ -1,6 +1,7 @@
 //! Deletes used and expired auth links and OAuth states, expired console sessions, and MCP
 //! call records and the webhook inbox's event ids past their retention, and expired
-//! cross-update preventer marks, so those tables do not grow without bound.
+//! cross-update preventer marks, and cycles' finished transactions past their retention, so
+//! those tables do not grow without bound.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,10 +20,31 @@ pub const KEEP_MCP_CALLS_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// delivery, so a redelivery is still known.
 pub const KEEP_WEBHOOK_EVENTS_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
+/// How long cycles' finished transactions (with their step data) are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionRetention {
+    /// Succeeded and cancelled ones.
+    pub finished: Duration,
+    /// Failed and unknown ones, kept longer for a person to look at.
+    pub errored: Duration,
+}
+
+impl Default for TransactionRetention {
+    /// 31 days; errored ones 90.
+    fn default() -> Self {
+        let days = |d: u64| Duration::from_secs(d * 24 * 60 * 60);
+        Self {
+            finished: days(31),
+            errored: days(90),
+        }
+    }
+}
+
 pub struct Sweeper {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     interval: Duration,
+    transactions: TransactionRetention,
 }
 
 impl Sweeper {
@@ -31,7 +53,13 @@ impl Sweeper {
             store,
             clock,
             interval,
+            transactions: TransactionRetention::default(),
         }
+    }
+
+    pub fn with_transaction_retention(mut self, retention: TransactionRetention) -> Self {
+        self.transactions = retention;
+        self
     }
 
     pub async fn sweep_once(&self) -> StoreResult<SweepCounts> {
@@ -49,6 +77,20 @@ impl Sweeper {
             tracing::info!(
                 webhook_events,
                 "swept webhook event ids past their retention"
+            );
+        }
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let transactions = self
+            .store
+            .sweep_transactions(
+                now.saturating_sub(ms(self.transactions.finished)),
+                now.saturating_sub(ms(self.transactions.errored)),
+            )
+            .await?;
+        if transactions > 0 {
+            tracing::info!(
+                transactions,
+                "swept cycle transactions past their retention"
             );
         }
         let preventer_marks = self.store.sweep_preventer_marks(now).await?;

@@ -24,7 +24,8 @@ use axum::extract::DefaultBodyLimit;
 use spokes_core::{Clock, Secret};
 use spokes_engine::{
     Consent, ConsentPolicy, CycleEngine, EventDeliverer, Events, EventsConfig, HubSpotEventRouter,
-    Methods, Sweeper, TokenManager, Utilities, UtilityConfig, Worker, WorkerConfig,
+    Methods, Sweeper, TokenManager, TransactionRetention, Utilities, UtilityConfig, Worker,
+    WorkerConfig,
 };
 use spokes_hubspot::limiter::LocalLimiter;
 use spokes_hubspot::{HubSpotConfig, OAuthClient};
@@ -64,6 +65,8 @@ pub struct ServerConfig {
     pub worker: WorkerConfig,
     /// What cycles' utility steps may reach (the HTTP request's hosts).
     pub utility: UtilityConfig,
+    /// How long cycles' finished transactions are kept.
+    pub transaction_retention: TransactionRetention,
     /// Keys the console's CSRF tokens; derived from the master key by the caller.
     pub console_secret: Secret,
 }
@@ -86,6 +89,7 @@ impl ServerConfig {
             sweep_interval: Duration::from_secs(600),
             worker: WorkerConfig::default(),
             utility: UtilityConfig::default(),
+            transaction_retention: TransactionRetention::default(),
             console_secret,
         }
     }
@@ -257,6 +261,7 @@ pub async fn serve(
             state.clock.clone(),
             state.config.sweep_interval,
         )
+        .with_transaction_retention(state.config.transaction_retention)
         .run(),
     );
     // The durable queue's jobs: HubSpot's webhook events, the cycles' polls and transactions.

@@ -45,6 +45,10 @@ pub struct CyclesSection {
     pub http_allowed_hosts: Vec<String>,
     /// Private, loopback or link-local hosts or networks it may call all the same.
     pub http_allow_private: Vec<String>,
+    /// Succeeded and cancelled transactions are kept this many days.
+    pub retention_days: u64,
+    /// Failed and unknown transactions are kept this many days.
+    pub errored_retention_days: u64,
 }
 
 impl Default for CyclesSection {
@@ -53,6 +57,8 @@ impl Default for CyclesSection {
             grace_secs: 30,
             http_allowed_hosts: Vec::new(),
             http_allow_private: Vec::new(),
+            retention_days: 31,
+            errored_retention_days: 90,
         }
     }
 }

@@ -607,6 +607,10 @@ fn server_config(
             grace: Duration::from_secs(config.cycles.grace_secs),
             ..Default::default()
         },
+        transaction_retention: spokes_engine::TransactionRetention {
+            finished: Duration::from_secs(config.cycles.retention_days * 24 * 60 * 60),
+            errored: Duration::from_secs(config.cycles.errored_retention_days * 24 * 60 * 60),
+        },
         utility: spokes_engine::UtilityConfig {
             http_allowed_hosts: config.cycles.http_allowed_hosts.clone(),
             http_allow_private: config.cycles.http_allow_private.clone(),

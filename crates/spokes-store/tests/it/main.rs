@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api_keys;
+mod cycles;
 mod inbox;
 mod installations;
 mod jobs;
