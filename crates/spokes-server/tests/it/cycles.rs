@@ -27,14 +27,14 @@ impl TestEnv {
         body["id"].as_str().expect("id").to_owned()
     }
 
-    /// Installs the template into the account with its HubSpot installation and activates it
-    /// every `interval` minutes; the cycle's id.
+    /// Installs the template into the account with its HubSpot installation, checks that
+    /// nothing is missing, and activates it with `activation`; the cycle's id.
     async fn activate_cycle(
         &self,
         account: &str,
         template: &str,
         installation: &str,
-        interval: i64,
+        activation: Value,
     ) -> String {
         let (status, cycle) = self
             .send_json(
@@ -55,7 +55,7 @@ impl TestEnv {
             .send_json(
                 Method::PUT,
                 &format!("/v1/accounts/{account}/cycles/{id}/activate"),
-                json!({"interval_minutes": interval}),
+                activation,
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{active}");
@@ -138,8 +138,12 @@ async fn the_example_template_turns_new_contacts_into_companies_in_two_accounts_
         .await;
 
     let template = env.import_template(EXAMPLE).await;
-    let acme_cycle = env.activate_cycle("acme", &template, &acme, 5).await;
-    let globex_cycle = env.activate_cycle("globex", &template, &globex, 5).await;
+    let acme_cycle = env
+        .activate_cycle("acme", &template, &acme, json!({"interval_minutes": 5}))
+        .await;
+    let globex_cycle = env
+        .activate_cycle("globex", &template, &globex, json!({"interval_minutes": 5}))
+        .await;
     // The first run starts at activation and lists nothing: no contact is newer.
     env.polls_done().await;
     assert!(env.transactions("acme", &acme_cycle).await.is_empty());
@@ -411,27 +415,11 @@ fn failing_template(name: &str, policy: Value) -> String {
 }
 
 impl TestEnv {
-    /// Installs `template` into `acme` and activates it (a webhook trigger); the cycle's id.
+    /// Imports `template` and activates it in `acme` (a webhook trigger); the cycle's id.
     async fn webhook_cycle(&self, installation: &str, template: &str) -> String {
         let template = self.import_template(template).await;
-        let (status, cycle) = self
-            .send_json(
-                Method::POST,
-                "/v1/accounts/acme/cycles",
-                json!({"template": template, "installations": {"hubspot": installation}}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{cycle}");
-        let id = cycle["id"].as_str().expect("id").to_owned();
-        let (status, body) = self
-            .send_json(
-                Method::PUT,
-                &format!("/v1/accounts/acme/cycles/{id}/activate"),
-                json!({}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        id
+        self.activate_cycle("acme", &template, installation, json!({}))
+            .await
     }
 
     async fn transaction_detail(&self, cycle: &str, transaction: &Value) -> Value {
